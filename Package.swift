@@ -32,7 +32,13 @@ let systemLibraries: [Target] = [
 
 // MARK: - Libraries
 
-var libraries: [Target] = []
+var libraries: [Target] = [
+    .target(
+        name: "HTTP2",
+        dependencies: ["CNGHTTP2", nioCore],
+        swiftSettings: defaultSwiftSettings
+    )
+]
 
 // MARK: - Executables
 

@@ -1,0 +1,37 @@
+import CNGHTTP2
+
+extension Array where Element == Header {
+    /// Lays the fields out as `nghttp2_nv` in temporary (stack) memory for one submit call;
+    /// nghttp2 copies them before the call returns.
+    func withNV<Result>(_ body: (UnsafePointer<nghttp2_nv>?, Int) -> Result) -> Result {
+        var byteCount = 0
+        for header in self { byteCount += header.name.utf8.count + header.value.utf8.count }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Swift.max(byteCount, 1)) { bytes in
+            withUnsafeTemporaryAllocation(of: nghttp2_nv.self, capacity: Swift.max(self.count, 1)) { nva in
+                var offset = 0
+                for (index, header) in self.enumerated() {
+                    let name = Self.copy(header.name, into: bytes, at: &offset)
+                    let value = Self.copy(header.value, into: bytes, at: &offset)
+                    let flags = header.neverIndex ? NGHTTP2_NV_FLAG_NO_INDEX : NGHTTP2_NV_FLAG_NONE
+                    nva.initializeElement(
+                        at: index,
+                        to: nghttp2_nv(
+                            name: name.baseAddress, value: value.baseAddress, namelen: name.count,
+                            valuelen: value.count, flags: UInt8(flags.rawValue)))
+                }
+                return body(UnsafePointer(nva.baseAddress), self.count)
+            }
+        }
+    }
+
+    private static func copy(_ string: String, into bytes: UnsafeMutableBufferPointer<UInt8>, at offset: inout Int)
+        -> UnsafeMutableBufferPointer<UInt8>
+    {
+        let start = offset
+        for byte in string.utf8 {
+            bytes[offset] = byte
+            offset += 1
+        }
+        return UnsafeMutableBufferPointer(rebasing: bytes[start..<offset])
+    }
+}
