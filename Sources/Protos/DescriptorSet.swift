@@ -1,0 +1,16 @@
+import Foundation
+import SwiftProtobuf
+
+/// The bundled descriptor set of Halo's product protos (`halo.protoset`, written by `scripts/gen-protos`).
+public enum HaloDescriptors {
+    /// Reads and decodes the descriptor set, with `google.api.http` method options decoded as extensions.
+    public static func load() throws -> Google_Protobuf_FileDescriptorSet {
+        guard let url = Bundle.module.url(forResource: "halo", withExtension: "protoset") else {
+            throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: "halo.protoset"])
+        }
+        return try Google_Protobuf_FileDescriptorSet(
+            serializedBytes: Data(contentsOf: url),
+            extensions: Google_Api_Annotations_Extensions
+        )
+    }
+}
