@@ -21,7 +21,7 @@ package final class Connection: ChannelDuplexHandler {
 
     var session: Session!
     var streams: [Int32: Stream] = [:]
-    var context: ChannelHandlerContext?
+    package private(set) var context: ChannelHandlerContext?
     package private(set) var eventLoop: (any EventLoop)!
 
     // Output: frames accumulate here and go out in one write per flush.

@@ -1,0 +1,240 @@
+import HTTP2
+import Logging
+import NIOCore
+import NIOPosix
+
+/// The loop-bound half of `ClientConnection`: connection state, waiting calls, and call start-up.
+final class ClientConnectionCore: ConnectionDelegate {
+    private let host: String
+    private let port: Int
+    private let authority: String
+    private let eventLoop: any EventLoop
+    private let configuration: ClientConnection.Configuration
+    private let logger: Logger
+    private var machine: ConnectionStateMachine
+    /// Calls waiting for a connection, or for a free stream on it.
+    private var waiting = CircularBuffer<(Result<Connection, RPCError>) -> Void>()
+    private var closePromises: [EventLoopPromise<Void>] = []
+
+    init(
+        host: String, port: Int, eventLoop: any EventLoop, configuration: ClientConnection.Configuration,
+        logger: Logger
+    ) {
+        self.host = host
+        self.port = port
+        self.authority = "\(host):\(port)"
+        self.eventLoop = eventLoop
+        self.configuration = configuration
+        self.logger = logger
+        self.machine = ConnectionStateMachine(backoff: configuration.backoff)
+    }
+
+    // MARK: Calls
+
+    func unary(
+        _ method: MethodDescriptor, request: ByteBuffer, options: CallOptions,
+        promise: EventLoopPromise<UnaryResponse<ByteBuffer>>, attempt: Int = 0
+    ) {
+        let response = UnaryCollector()
+        let call = ClientCall(
+            eventLoop: self.eventLoop, maxMessageSize: options.maxResponseMessageSize, consumesOnReceipt: true,
+            onMessage: { response.received($0) },
+            onFinish: { outcome, initialMetadata in
+                self.callFinished()
+                let refused = response.call?.wasRefused ?? false
+                response.call = nil
+                switch outcome {
+                case .success(let trailingMetadata):
+                    promise.completeWith(response.result(initial: initialMetadata, trailing: trailingMetadata))
+                case .failure where refused && attempt == 0:
+                    // The server never saw it (REFUSED_STREAM, or past a GOAWAY): safe to send again.
+                    self.unary(method, request: request, options: options, promise: promise, attempt: attempt + 1)
+                case .failure(let error):
+                    promise.fail(error)
+                }
+            })
+        response.call = call
+        self.withConnection(
+            start: { connection in
+                call.start(
+                    on: connection, authority: self.authority, method: method, options: options, request: request)
+            },
+            fail: { call.failBeforeStart($0) })
+    }
+
+    func startStreamingCall(
+        _ method: MethodDescriptor, options: CallOptions,
+        messages: AsyncThrowingStream<ByteBuffer, any Error>.Continuation
+    ) -> ClientCall {
+        let call = ClientCall(
+            eventLoop: self.eventLoop, maxMessageSize: options.maxResponseMessageSize, consumesOnReceipt: false,
+            onMessage: { messages.yield($0) },
+            onFinish: { outcome, _ in
+                self.callFinished()
+                switch outcome {
+                case .success: messages.finish()
+                case .failure(let error): messages.finish(throwing: error)
+                }
+            })
+        self.withConnection(
+            start: { connection in
+                call.start(on: connection, authority: self.authority, method: method, options: options, request: nil)
+            },
+            fail: { call.failBeforeStart($0) })
+        return call
+    }
+
+    // MARK: Connection
+
+    private func withConnection(start: @escaping (Connection) -> Void, fail: @escaping (RPCError) -> Void) {
+        let waiter: (Result<Connection, RPCError>) -> Void = { result in
+            switch result {
+            case .success(let connection): start(connection)
+            case .failure(let error): fail(error)
+            }
+        }
+        switch self.machine.callRequested(now: .now()) {
+        case .start(let connection):
+            if self.waiting.isEmpty, connection.activeStreamCount < connection.remoteMaxConcurrentStreams {
+                start(connection)
+            } else {
+                self.enqueue(waiter)
+            }
+        case .wait:
+            self.enqueue(waiter)
+        case .waitAndConnect:
+            self.enqueue(waiter)
+            self.connect()
+        case .fail(let error):
+            fail(error)
+        }
+    }
+
+    private func enqueue(_ waiter: @escaping (Result<Connection, RPCError>) -> Void) {
+        guard self.waiting.count < self.configuration.maxWaitingCalls else {
+            waiter(.failure(RPCError(code: .resourceExhausted, message: "too many calls waiting for a connection")))
+            return
+        }
+        self.waiting.append(waiter)
+    }
+
+    private func connect() {
+        self.logger.debug("connecting", metadata: ["target": "\(self.authority)"])
+        let configuration = self.configuration
+        ClientBootstrap(group: self.eventLoop)
+            .connectTimeout(TimeAmount(configuration.connectTimeout))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        Connection(role: .client, configuration: configuration.http2, delegate: nil))
+                }
+            }
+            .connect(host: self.host, port: self.port)
+            .assumeIsolated()
+            .whenComplete { result in
+                switch result {
+                case .success(let channel):
+                    guard let connection = try? channel.pipeline.syncOperations.handler(type: Connection.self) else {
+                        channel.close(promise: nil)
+                        self.connectFailed(RPCError(code: .internal, message: "no HTTP/2 handler"))
+                        return
+                    }
+                    connection.delegate = self
+                    if self.machine.connected(connection) {
+                        self.startWaiting(on: connection)
+                    } else {
+                        channel.close(promise: nil)
+                    }
+                case .failure(let error):
+                    self.connectFailed(error)
+                }
+            }
+    }
+
+    private func connectFailed(_ cause: any Error) {
+        let error = self.machine.connectFailed(cause, now: .now())
+        self.logger.debug("connect failed", metadata: ["target": "\(self.authority)", "error": "\(cause)"])
+        let waiting = self.waiting
+        self.waiting.removeAll()
+        for waiter in waiting { waiter(.failure(error)) }
+    }
+
+    /// Starts waiting calls while the connection has free streams.
+    private func startWaiting(on connection: Connection) {
+        while !self.waiting.isEmpty, connection.isAcceptingStreams,
+            connection.activeStreamCount < connection.remoteMaxConcurrentStreams
+        {
+            self.waiting.removeFirst()(.success(connection))
+        }
+    }
+
+    private func callFinished() {
+        guard !self.waiting.isEmpty else { return }
+        // Start the next waiting call on the next tick, outside the finishing call's callbacks.
+        self.eventLoop.assumeIsolated().execute {
+            if case .ready(let connection) = self.machine.state { self.startWaiting(on: connection) }
+        }
+    }
+
+    func shutDown(promise: EventLoopPromise<Void>) {
+        let waiting = self.waiting
+        self.waiting.removeAll()
+        for waiter in waiting { waiter(.failure(RPCError(code: .unavailable, message: "the client is shut down"))) }
+        guard let connection = self.machine.shutDown(), let context = connection.context else {
+            promise.succeed()
+            return
+        }
+        context.channel.closeFuture.cascade(to: promise)
+        connection.beginGracefulShutdown()
+    }
+
+    // MARK: ConnectionDelegate
+
+    func connection(_ connection: Connection, receivedGoAway lastStreamID: Int32, errorCode: HTTP2.ErrorCode) {
+        self.machine.connectionEnded(connection)
+        self.redispatchWaiting()
+    }
+
+    func connectionReceivedSettings(_ connection: Connection) {
+        self.startWaiting(on: connection)
+    }
+
+    func connectionClosed(_ connection: Connection) {
+        self.machine.connectionEnded(connection)
+        self.redispatchWaiting()
+    }
+
+    /// Calls that waited for a stream on a connection that went away try again on a new one.
+    private func redispatchWaiting() {
+        guard !self.waiting.isEmpty else { return }
+        let waiting = self.waiting
+        self.waiting.removeAll()
+        for waiter in waiting {
+            self.withConnection(
+                start: { waiter(.success($0)) }, fail: { waiter(.failure($0)) })
+        }
+    }
+}
+
+/// Collects the single response message of a unary call.
+private final class UnaryCollector {
+    /// The call, until it finishes (to learn whether the server refused it).
+    var call: ClientCall?
+    private var message: ByteBuffer?
+    private var extra = false
+
+    func received(_ message: ByteBuffer) {
+        if self.message == nil { self.message = message } else { self.extra = true }
+    }
+
+    func result(initial: Metadata, trailing: Metadata) -> Result<UnaryResponse<ByteBuffer>, any Error> {
+        guard let message = self.message else {
+            return .failure(RPCError(code: .internal, message: "the server sent no response message"))
+        }
+        guard !self.extra else {
+            return .failure(RPCError(code: .internal, message: "the server sent more than one response message"))
+        }
+        return .success(UnaryResponse(message: message, initialMetadata: initial, trailingMetadata: trailing))
+    }
+}

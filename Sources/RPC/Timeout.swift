@@ -1,0 +1,42 @@
+/// The `grpc-timeout` header: at most 8 digits and a unit (H M S m u n).
+enum Timeout {
+    /// Parses a header value; nil if malformed.
+    static func parse(_ value: String) -> Duration? {
+        let utf8 = value.utf8
+        guard utf8.count >= 2, utf8.count <= 9, let unit = utf8.last else { return nil }
+        var amount: Int64 = 0
+        for byte in utf8.dropLast() {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            amount = amount * 10 + Int64(byte - UInt8(ascii: "0"))
+        }
+        switch unit {
+        case UInt8(ascii: "H"): return .seconds(amount * 3600)
+        case UInt8(ascii: "M"): return .seconds(amount * 60)
+        case UInt8(ascii: "S"): return .seconds(amount)
+        case UInt8(ascii: "m"): return .milliseconds(amount)
+        case UInt8(ascii: "u"): return .microseconds(amount)
+        case UInt8(ascii: "n"): return .nanoseconds(amount)
+        default: return nil
+        }
+    }
+
+    /// Encodes a duration in the finest unit that fits 8 digits (rounded up: never a shorter budget).
+    static func encode(_ duration: Duration) -> String {
+        let nanoseconds = max(Int64(0), Self.nanoseconds(duration))
+        let units: [(Int64, Character)] = [
+            (1, "n"), (1_000, "u"), (1_000_000, "m"), (1_000_000_000, "S"), (60_000_000_000, "M"),
+            (3_600_000_000_000, "H"),
+        ]
+        for (scale, unit) in units {
+            let amount = (nanoseconds + scale - 1) / scale
+            if amount <= 99_999_999 { return "\(amount)\(unit)" }
+        }
+        return "99999999H"
+    }
+
+    static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? (seconds < 0 ? .min : .max) : product.addingReportingOverflow(attoseconds / 1_000_000_000).partialValue
+    }
+}

@@ -1,0 +1,26 @@
+import Dispatch
+import Foundation
+
+/// Waits for SIGTERM or SIGINT.
+enum Signals {
+    static func waitForTermination() async {
+        let (stream, continuation) = AsyncStream<Int32>.makeStream()
+        for signalNumber in [SIGTERM, SIGINT] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { continuation.yield(signalNumber) }
+            source.resume()
+            Sources.shared.keep(source)
+        }
+        var iterator = stream.makeAsyncIterator()
+        _ = await iterator.next()
+    }
+
+    /// Keeps the signal sources alive for the life of the process.
+    private final class Sources: @unchecked Sendable {
+        static let shared = Sources()
+        private let lock = NSLock()
+        private var sources: [any DispatchSourceSignal] = []
+        func keep(_ source: any DispatchSourceSignal) { self.lock.withLock { self.sources.append(source) } }
+    }
+}
