@@ -34,6 +34,11 @@ let systemLibraries: [Target] = [
 
 var libraries: [Target] = []
 
+libraries += [
+    // The one place libsodium is called: secure memory, Ed25519, Argon2id, hashes, randomness.
+    .target(name: "Sodium", dependencies: ["CSodium"], swiftSettings: defaultSwiftSettings),
+]
+
 // MARK: - Executables
 
 var executables: [Target] = []
@@ -41,6 +46,10 @@ var executables: [Target] = []
 // MARK: - Tests
 
 var tests: [Target] = []
+
+tests += [
+    .testTarget(name: "SodiumTests", dependencies: ["Sodium"], swiftSettings: defaultSwiftSettings),
+]
 
 let package = Package(
     name: "halo",
