@@ -26,7 +26,8 @@ extension Ed25519 {
         /// True when `signature` is a valid detached signature of `message` under this key.
         ///
         /// Runs in constant time for a given message length; non-canonical signatures are rejected.
-        package func isValidSignature(_ signature: some Collection<UInt8>, for message: some Collection<UInt8>) -> Bool {
+        package func isValidSignature(_ signature: some Collection<UInt8>, for message: some Collection<UInt8>) -> Bool
+        {
             guard signature.count == Ed25519.signatureByteCount else { return false }
             return signature.withContiguousBytes { signatureBytes in
                 message.withContiguousBytes { messageBytes in

@@ -40,7 +40,9 @@ struct Argon2idTests {
         #expect(hasher.needsRehash("not a hash"))
     }
 
-    @Test("parameters below OWASP's minimum are refused", arguments: [(1, 19 * 1024 * 1024), (2, 19 * 1024 * 1024 - 1024)])
+    @Test(
+        "parameters below OWASP's minimum are refused",
+        arguments: [(1, 19 * 1024 * 1024), (2, 19 * 1024 * 1024 - 1024)])
     func weakConfiguration(opsLimit: Int, memoryLimitBytes: Int) {
         #expect(throws: PasswordError.self) {
             try Argon2id(configuration: .init(opsLimit: opsLimit, memoryLimitBytes: memoryLimitBytes))
@@ -113,7 +115,9 @@ struct Argon2idTests {
 
     @Test("malformed or foreign hashes never match")
     func malformedHashes() throws {
-        for hash in ["", "$argon2id$", "$argon2i$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA", String(repeating: "$", count: 500)] {
+        for hash in [
+            "", "$argon2id$", "$argon2i$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA", String(repeating: "$", count: 500),
+        ] {
             #expect(try !hasher.verify("password1", against: hash))
         }
     }
