@@ -37,6 +37,8 @@ var libraries: [Target] = []
 libraries += [
     // The one place libsodium is called: secure memory, Ed25519, Argon2id, hashes, randomness.
     .target(name: "Sodium", dependencies: ["CSodium"], swiftSettings: defaultSwiftSettings),
+    // JWT (JWS compact, EdDSA only): signer and RFC 8725 verifier for the auth service and the gateway.
+    .target(name: "Tokens", dependencies: ["Sodium"], swiftSettings: defaultSwiftSettings),
 ]
 
 // MARK: - Executables
