@@ -51,6 +51,7 @@ var tests: [Target] = []
 
 tests += [
     .testTarget(name: "SodiumTests", dependencies: ["Sodium"], swiftSettings: defaultSwiftSettings),
+    .testTarget(name: "TokensTests", dependencies: ["Tokens", "Sodium"], swiftSettings: defaultSwiftSettings),
 ]
 
 let package = Package(
