@@ -58,6 +58,13 @@ var libraries: [Target] = [
     ),
 ]
 
+libraries += [
+    // The one place libsodium is called: secure memory, Ed25519, Argon2id, hashes, randomness.
+    .target(name: "Sodium", dependencies: ["CSodium"], swiftSettings: defaultSwiftSettings),
+    // JWT (JWS compact, EdDSA only): signer and RFC 8725 verifier for the auth service and the gateway.
+    .target(name: "Tokens", dependencies: ["Sodium"], swiftSettings: defaultSwiftSettings),
+]
+
 // MARK: - Executables
 
 var executables: [Target] = [
@@ -76,6 +83,11 @@ var tests: [Target] = [
         dependencies: ["Protos", "TestProtos", swiftProtobuf],
         swiftSettings: defaultSwiftSettings
     )
+]
+
+tests += [
+    .testTarget(name: "SodiumTests", dependencies: ["Sodium"], swiftSettings: defaultSwiftSettings),
+    .testTarget(name: "TokensTests", dependencies: ["Tokens", "Sodium"], swiftSettings: defaultSwiftSettings),
 ]
 
 let package = Package(
