@@ -73,17 +73,6 @@ struct Argon2idTests {
         }
     }
 
-    @Test("a 1 MB password is refused without scanning or hashing it")
-    func megabyteIsCheap() {
-        let password = String(repeating: "x", count: 1_000_000)
-        let clock = ContinuousClock()
-        let elapsed = clock.measure {
-            for _ in 0..<1000 { _ = passwordError { try Argon2id.validate(password) } }
-        }
-        // A thousand rejections take far less than a single Argon2id hash.
-        #expect(elapsed < .milliseconds(50))
-    }
-
     @Test("the bounds are inclusive: 8 and 128 characters are accepted")
     func bounds() throws {
         try Argon2id.validate("12345678")
