@@ -59,7 +59,9 @@ extension Connection {
             self.lifecycle = .draining(goAwaySent: true)
             session.submitGoAway(code: .noError)
         }
-        self.timers.drain = self.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(self.configuration.drainTimeout)) {
+        self.timers.drain = self.eventLoop.assumeIsolated().scheduleTask(
+            in: TimeAmount(self.configuration.drainTimeout)
+        ) {
             self.context?.close(promise: nil)
         }
         self.flush()

@@ -64,7 +64,9 @@ package final class Connection: ChannelDuplexHandler {
     }
 
     /// Opens a stream (client role) with a request head; DATA follows through `Stream.write`.
-    package func openStream(headers: [Header], endStream: Bool, handler: any StreamHandler) throws(StreamError)
+    package func openStream(
+        headers: [Header], endStream: Bool, handler: any StreamHandler
+    ) throws(StreamError)
         -> Stream
     {
         guard self.role == .client, self.isAcceptingStreams else { throw StreamError.connectionNotReady }

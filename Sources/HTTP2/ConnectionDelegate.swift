@@ -1,7 +1,9 @@
 /// Connection-level events of a `Connection`, delivered on its event loop.
 package protocol ConnectionDelegate: AnyObject {
     /// Server role: a new stream's request head arrived. Return its handler, or nil to refuse it.
-    func connection(_ connection: Connection, acceptStream stream: Stream, headers: [Header], endStream: Bool)
+    func connection(
+        _ connection: Connection, acceptStream stream: Stream, headers: [Header], endStream: Bool
+    )
         -> (any StreamHandler)?
     /// The peer sent GOAWAY: open no new streams; streams above `lastStreamID` close as refused.
     func connection(_ connection: Connection, receivedGoAway lastStreamID: Int32, errorCode: ErrorCode)

@@ -9,7 +9,10 @@ package struct MessageWriter<Element: Message>: Sendable {
     let sink: @Sendable (ByteBuffer) async throws -> Void
     let finisher: (@Sendable () async throws -> Void)?
 
-    init(sink: @escaping @Sendable (ByteBuffer) async throws -> Void, finisher: (@Sendable () async throws -> Void)? = nil) {
+    init(
+        sink: @escaping @Sendable (ByteBuffer) async throws -> Void,
+        finisher: (@Sendable () async throws -> Void)? = nil
+    ) {
         self.sink = sink
         self.finisher = finisher
     }

@@ -34,7 +34,10 @@ struct InteropCases {
 
     private func serverStream() async throws {
         let indices = try await self.client.serverStreaming(
-            TestService.serverStream, Request.with { $0.message = "s"; $0.responseCount = 100 }, as: Response.self
+            TestService.serverStream,
+            Request.with {
+                $0.message = "s"; $0.responseCount = 100
+            }, as: Response.self
         ) { responses in
             var indices: [Int32] = []
             for try await response in responses { indices.append(response.index) }
@@ -125,7 +128,10 @@ struct InteropCases {
     private func errorStatus() async throws {
         do {
             _ = try await self.client.unary(
-                TestService.unary, Request.with { $0.failCode = 5; $0.failMessage = "not here ✓" },
+                TestService.unary,
+                Request.with {
+                    $0.failCode = 5; $0.failMessage = "not here ✓"
+                },
                 as: Response.self)
             throw CaseFailure("the call succeeded")
         } catch let error as RPCError {

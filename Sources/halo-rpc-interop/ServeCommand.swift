@@ -9,7 +9,8 @@ import RPC
 
 /// `halo-rpc-interop serve`: the test service and health on h2c until SIGTERM or SIGINT.
 struct ServeCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve halo.testing.v1.TestService.")
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Serve halo.testing.v1.TestService.")
 
     @Option(help: "Address to bind.") var host: String = "127.0.0.1"
     @Option(help: "Port to bind (0 picks a free one).") var port: Int = 0

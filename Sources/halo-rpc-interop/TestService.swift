@@ -73,7 +73,9 @@ enum TestService {
         }
     }
 
-    private static func echo(_ request: Halo_Testing_V1_EchoRequest, context: ServerContext)
+    private static func echo(
+        _ request: Halo_Testing_V1_EchoRequest, context: ServerContext
+    )
         -> Halo_Testing_V1_EchoResponse
     {
         .with {

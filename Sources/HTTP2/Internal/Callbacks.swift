@@ -104,7 +104,9 @@ extension Connection {
         return 0
     }
 
-    func receivedHeader(streamID: Int32, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>)
+    func receivedHeader(
+        streamID: Int32, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>
+    )
         -> Int32
     {
         guard let stream = self.streams[streamID], !stream.headerBlockRejected else { return 0 }
@@ -134,8 +136,9 @@ extension Connection {
             let headers = stream.headerBlock
             stream.headerBlock = []
             if self.role == .server, frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST {
-                guard let handler = self.delegate?.connection(
-                    self, acceptStream: stream, headers: headers, endStream: endStream)
+                guard
+                    let handler = self.delegate?.connection(
+                        self, acceptStream: stream, headers: headers, endStream: endStream)
                 else {
                     self.session.submitReset(streamID: stream.id, code: .refusedStream)
                     return 0

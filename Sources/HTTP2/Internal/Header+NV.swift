@@ -24,7 +24,9 @@ extension Array where Element == Header {
         }
     }
 
-    private static func copy(_ string: String, into bytes: UnsafeMutableBufferPointer<UInt8>, at offset: inout Int)
+    private static func copy(
+        _ string: String, into bytes: UnsafeMutableBufferPointer<UInt8>, at offset: inout Int
+    )
         -> UnsafeMutableBufferPointer<UInt8>
     {
         let start = offset

@@ -39,17 +39,22 @@ final class Session {
 
     func submitSettings(_ configuration: Configuration, role: Role) {
         var entries: [nghttp2_settings_entry] = [
-            .init(settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue),
-                  value: UInt32(configuration.initialStreamWindowSize)),
-            .init(settings_id: Int32(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue),
-                  value: UInt32(configuration.maxHeaderListSize)),
-            .init(settings_id: Int32(NGHTTP2_SETTINGS_MAX_FRAME_SIZE.rawValue),
-                  value: UInt32(configuration.maxFrameSize)),
+            .init(
+                settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue),
+                value: UInt32(configuration.initialStreamWindowSize)),
+            .init(
+                settings_id: Int32(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue),
+                value: UInt32(configuration.maxHeaderListSize)),
+            .init(
+                settings_id: Int32(NGHTTP2_SETTINGS_MAX_FRAME_SIZE.rawValue),
+                value: UInt32(configuration.maxFrameSize)),
         ]
         switch role {
         case .server:
-            entries.append(.init(settings_id: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue),
-                                 value: UInt32(configuration.maxConcurrentStreams)))
+            entries.append(
+                .init(
+                    settings_id: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue),
+                    value: UInt32(configuration.maxConcurrentStreams)))
         case .client:
             // A client accepts no pushed streams.
             entries.append(.init(settings_id: Int32(NGHTTP2_SETTINGS_ENABLE_PUSH.rawValue), value: 0))
@@ -97,7 +102,9 @@ final class Session {
     }
 
     /// Submits a request; returns the new stream's id, or a negative nghttp2 error.
-    func submitRequest(headers: [Header], body: UnsafeMutableRawPointer?, streamData: UnsafeMutableRawPointer)
+    func submitRequest(
+        headers: [Header], body: UnsafeMutableRawPointer?, streamData: UnsafeMutableRawPointer
+    )
         -> Int32
     {
         headers.withNV { nva, count in

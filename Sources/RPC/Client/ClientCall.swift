@@ -44,9 +44,10 @@ final class ClientCall: StreamHandler {
     var isFinished: Bool { self.onFinish == nil }
 
     /// Opens the stream; with `request`, sends it as the only message and ends the request side.
-    func start(on connection: Connection, authority: String, method: MethodDescriptor, options: CallOptions,
-               request: ByteBuffer?)
-    {
+    func start(
+        on connection: Connection, authority: String, method: MethodDescriptor, options: CallOptions,
+        request: ByteBuffer?
+    ) {
         var headers = [
             Header(":method", "POST"), Header(":scheme", "http"), Header(":path", method.path),
             Header(":authority", authority), Header("content-type", "application/grpc"), Header("te", "trailers"),

@@ -43,7 +43,9 @@ package final class ClientConnection: Sendable {
     // MARK: Event-loop API
 
     /// A unary call with a framed request; the future completes on `eventLoop`.
-    package func unary(_ method: MethodDescriptor, framedRequest: ByteBuffer, options: CallOptions = .defaults)
+    package func unary(
+        _ method: MethodDescriptor, framedRequest: ByteBuffer, options: CallOptions = .defaults
+    )
         -> EventLoopFuture<UnaryResponse<ByteBuffer>>
     {
         let promise = self.eventLoop.makePromise(of: UnaryResponse<ByteBuffer>.self)

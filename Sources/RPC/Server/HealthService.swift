@@ -54,7 +54,10 @@ package final class HealthService: Sendable {
             return .with { $0.status = status }
         }
         router.serverStreaming(Self.watch) {
-            (request: Grpc_Health_V1_HealthCheckRequest, _, writer: ResponseWriter<Grpc_Health_V1_HealthCheckResponse>)
+            (
+                request: Grpc_Health_V1_HealthCheckRequest, _,
+                writer: ResponseWriter<Grpc_Health_V1_HealthCheckResponse>
+            )
             in
             let (updates, continuation) = AsyncStream<Status>.makeStream(bufferingPolicy: .bufferingNewest(1))
             let id = self.state.withLock { state in

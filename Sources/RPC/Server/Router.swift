@@ -57,7 +57,8 @@ package struct Router: Sendable {
     /// Registers a bidirectional-streaming method.
     package mutating func bidirectionalStreaming<Request: Message, Response: Message>(
         _ descriptor: MethodDescriptor,
-        _ handler: @escaping @Sendable (RequestStream<Request>, ServerContext, ResponseWriter<Response>) async throws
+        _ handler:
+            @escaping @Sendable (RequestStream<Request>, ServerContext, ResponseWriter<Response>) async throws
             -> Void
     ) {
         precondition(descriptor.kind == .bidirectionalStreaming)

@@ -18,7 +18,9 @@ final class ServerConnectionDelegate: ConnectionDelegate {
         self.logger = logger
     }
 
-    func connection(_ connection: Connection, acceptStream stream: Stream, headers: [Header], endStream: Bool)
+    func connection(
+        _ connection: Connection, acceptStream stream: Stream, headers: [Header], endStream: Bool
+    )
         -> (any StreamHandler)?
     {
         ServerCall(
