@@ -79,6 +79,11 @@ var executables: [Target] = [
 
 var tests: [Target] = [
     .testTarget(
+        name: "HTTP2Tests",
+        dependencies: ["HTTP2", nioCore, nioEmbedded],
+        swiftSettings: defaultSwiftSettings
+    ),
+    .testTarget(
         name: "ProtosTests",
         dependencies: ["Protos", "TestProtos", swiftProtobuf],
         swiftSettings: defaultSwiftSettings

@@ -29,7 +29,7 @@ extension Connection {
 
         mutating func streamOpened() { self.idleSince = nil }
 
-        mutating func becameIdle() { self.idleSince = .now() }
+        mutating func becameIdle(now: NIODeadline) { self.idleSince = now }
 
         mutating func pingAcknowledged() {
             self.pingTimeout?.cancel()
@@ -76,7 +76,7 @@ extension Connection {
 
     func startTimers() {
         self.timers.started = true
-        if self.streams.isEmpty { self.timers.becameIdle() }
+        if self.streams.isEmpty { self.timers.becameIdle(now: self.eventLoop.now) }
         if let keepalive = self.configuration.keepalive { self.scheduleKeepalive(keepalive) }
         if let idleTimeout = self.configuration.idleTimeout { self.scheduleIdleCheck(after: idleTimeout) }
     }
@@ -84,7 +84,7 @@ extension Connection {
     private func scheduleKeepalive(_ keepalive: Configuration.Keepalive) {
         self.timers.keepalive = self.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(keepalive.interval)) {
             if !self.timers.readSinceTick, self.timers.pingTimeout == nil {
-                self.session.submitPing(UInt64(NIODeadline.now().uptimeNanoseconds))
+                self.session.submitPing(UInt64(self.eventLoop.now.uptimeNanoseconds))
                 self.timers.pingTimeout = self.eventLoop.assumeIsolated().scheduleTask(
                     in: TimeAmount(keepalive.timeout)
                 ) {
@@ -103,7 +103,7 @@ extension Connection {
         self.timers.idle = self.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(delay)) {
             guard let idleTimeout = self.configuration.idleTimeout else { return }
             if let idleSince = self.timers.idleSince, self.streams.isEmpty {
-                let idleFor = NIODeadline.now() - idleSince
+                let idleFor = self.eventLoop.now - idleSince
                 if idleFor >= TimeAmount(idleTimeout) {
                     self.beginGracefulShutdown()
                     return

@@ -1,3 +1,4 @@
+import CNGHTTP2
 package import NIOCore
 
 /// An HTTP/2 connection (server or client role) on nghttp2, as one channel handler.
@@ -137,10 +138,19 @@ package final class Connection: ChannelDuplexHandler {
         self.inputBase = nil
         self.inReceive = false
         if result < 0 {
-            // A connection error (bad preface, flow-control violation...): nghttp2 queued a GOAWAY.
+            // A connection error. nghttp2 queues GOAWAY for protocol errors; for floods (too many
+            // CONTINUATION frames, unanswered control frames) it only fails, so say it ourselves.
             self.lifecycle = .failed
+            session.terminate(code: Self.goAwayCode(forReceiveError: result))
             self.flush()
             context.close(promise: nil)
+        }
+    }
+
+    private static func goAwayCode(forReceiveError error: Int) -> ErrorCode {
+        switch Int32(error) {
+        case NGHTTP2_ERR_FLOODED.rawValue, NGHTTP2_ERR_TOO_MANY_CONTINUATIONS.rawValue: .enhanceYourCalm
+        default: .protocolError
         }
     }
 

@@ -151,7 +151,7 @@ extension Connection {
                 stream.handler?.streamReceivedEnd(stream)
             }
         case NGHTTP2_RST_STREAM.rawValue:
-            if !self.resetLimiter.take(now: .now()) {
+            if !self.resetLimiter.take(now: self.eventLoop.now) {
                 // Rapid reset (CVE-2023-44487): too many streams reset by the peer too fast.
                 self.session.terminate(code: .enhanceYourCalm)
             }
@@ -200,6 +200,6 @@ extension Connection {
         let reason: CloseReason = errorCode == .noError ? .normal : .reset(errorCode)
         stream.handler?.streamClosed(stream, reason: reason)
         stream.handler = nil
-        if self.streams.isEmpty { self.timers.becameIdle() }
+        if self.streams.isEmpty { self.timers.becameIdle(now: self.eventLoop.now) }
     }
 }

@@ -93,7 +93,7 @@ final class ClientConnectionCore: ConnectionDelegate {
             case .failure(let error): fail(error)
             }
         }
-        switch self.machine.callRequested(now: .now()) {
+        switch self.machine.callRequested(now: self.eventLoop.now) {
         case .start(let connection):
             if self.waiting.isEmpty, connection.activeStreamCount < connection.remoteMaxConcurrentStreams {
                 start(connection)
@@ -153,7 +153,7 @@ final class ClientConnectionCore: ConnectionDelegate {
     }
 
     private func connectFailed(_ cause: any Error) {
-        let error = self.machine.connectFailed(cause, now: .now())
+        let error = self.machine.connectFailed(cause, now: self.eventLoop.now)
         self.logger.debug("connect failed", metadata: ["target": "\(self.authority)", "error": "\(cause)"])
         let waiting = self.waiting
         self.waiting.removeAll()

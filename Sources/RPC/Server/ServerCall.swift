@@ -75,7 +75,7 @@ final class ServerCall: StreamHandler {
         }
         let context = ServerContext(
             method: head.handler.descriptor, metadata: head.metadata,
-            deadline: head.timeout.map { .now() + TimeAmount($0) }, remoteAddress: self.remoteAddress)
+            deadline: head.timeout.map { stream.eventLoop.now + TimeAmount($0) }, remoteAddress: self.remoteAddress)
         if let deadline = context.deadline {
             self.deadlineTimer = stream.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
                 self.deadlineExceeded()

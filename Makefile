@@ -1,0 +1,55 @@
+# Halo — the two commands a new machine needs: `make run` and `make test` (README.md).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+SWIFT ?= swift
+VENV ?= .venv
+export HALO_PYTHON := $(CURDIR)/$(VENV)/bin/python
+export HALO_RPC_INTEROP := $(CURDIR)/.build/debug/halo-rpc-interop
+# Modules that call C: their tests also run under AddressSanitizer.
+ASAN_TESTS := HTTP2Tests|RPCTests|SodiumTests|TokensTests
+
+.PHONY: help setup python build lint protos protos-check unit-test interop-test test test-asan bench clean
+
+help:
+	@echo "make test       install what is missing, build, lint, check generated code, run every test"
+	@echo "make test-asan  the C-facing modules' tests under AddressSanitizer"
+	@echo "make bench      Benchmarks/rpc-unary.sh (release build against the Go peer)"
+	@echo "make protos     regenerate Sources/Protos and Sources/TestProtos from protos/"
+
+setup:
+	scripts/setup
+
+python: setup
+	scripts/python-env
+
+build: setup
+	$(SWIFT) build --build-tests
+
+lint:
+	$(SWIFT) format lint --strict --recursive --parallel Sources Tests Package.swift
+
+protos:
+	scripts/gen-protos
+
+protos-check: setup
+	scripts/gen-protos --check
+
+unit-test: build python
+	scripts/with-test-services $(SWIFT) test --skip-build
+
+interop-test: build python
+	$(VENV)/bin/python -m pytest -q Tests/Interop
+
+test-asan: setup python
+	scripts/with-test-services $(SWIFT) test --sanitize=address --scratch-path .build-asan --filter '$(ASAN_TESTS)'
+
+test: setup python build lint protos-check unit-test interop-test test-asan
+
+bench: setup
+	$(SWIFT) build -c release --product halo-rpc-interop
+	Benchmarks/rpc-unary.sh
+
+clean:
+	rm -rf .halo/test
