@@ -87,7 +87,7 @@ var tests: [Target] = [
         name: "ProtosTests",
         dependencies: ["Protos", "TestProtos", swiftProtobuf],
         swiftSettings: defaultSwiftSettings
-    )
+    ),
 ]
 
 tests += [
