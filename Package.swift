@@ -79,6 +79,11 @@ var executables: [Target] = [
 
 var tests: [Target] = [
     .testTarget(
+        name: "RPCTests",
+        dependencies: ["RPC", "HTTP2", "Protos", "TestProtos", nioCore, nioPosix, swiftProtobuf, logging],
+        swiftSettings: defaultSwiftSettings
+    ),
+    .testTarget(
         name: "HTTP2Tests",
         dependencies: ["HTTP2", nioCore, nioEmbedded],
         swiftSettings: defaultSwiftSettings

@@ -58,6 +58,9 @@ package final class Connection: ChannelDuplexHandler {
     /// The peer's limit on concurrent streams we may open (client role).
     package var remoteMaxConcurrentStreams: Int { self.session?.remoteMaxConcurrentStreams ?? 0 }
 
+    /// True once the peer's first SETTINGS arrived: only then are its limits known.
+    package internal(set) var hasRemoteSettings = false
+
     /// False once a GOAWAY went either way or the channel closed.
     package var isAcceptingStreams: Bool {
         if case .active = self.lifecycle { return self.context != nil }

@@ -22,22 +22,33 @@ enum Timeout {
 
     /// Encodes a duration in the finest unit that fits 8 digits (rounded up: never a shorter budget).
     static func encode(_ duration: Duration) -> String {
-        let nanoseconds = max(Int64(0), Self.nanoseconds(duration))
-        let units: [(Int64, Character)] = [
-            (1, "n"), (1_000, "u"), (1_000_000, "m"), (1_000_000_000, "S"), (60_000_000_000, "M"),
-            (3_600_000_000_000, "H"),
-        ]
-        for (scale, unit) in units {
-            let amount = (nanoseconds + scale - 1) / scale
-            if amount <= 99_999_999 { return "\(amount)\(unit)" }
+        let (seconds, attoseconds) = duration.components
+        guard seconds >= 0, attoseconds >= 0 else { return "0n" }
+        if seconds < 9_000_000_000 {
+            // Fits in Int64 nanoseconds.
+            let nanoseconds = seconds * 1_000_000_000 + (attoseconds + 999_999_999) / 1_000_000_000
+            let units: [(Int64, Character)] = [
+                (1, "n"), (1_000, "u"), (1_000_000, "m"), (1_000_000_000, "S"), (60_000_000_000, "M"),
+                (3_600_000_000_000, "H"),
+            ]
+            for (scale, unit) in units {
+                let amount = Self.divideRoundingUp(nanoseconds, scale)
+                if amount <= 99_999_999 { return "\(amount)\(unit)" }
+            }
         }
-        return "99999999H"
+        return "\(min(Self.divideRoundingUp(seconds, 3600), 99_999_999))H"
     }
 
+    /// Nanoseconds in `duration`, saturating at the bounds of Int64.
     static func nanoseconds(_ duration: Duration) -> Int64 {
         let (seconds, attoseconds) = duration.components
         let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        return overflow
-            ? (seconds < 0 ? .min : .max) : product.addingReportingOverflow(attoseconds / 1_000_000_000).partialValue
+        guard !overflow else { return seconds < 0 ? .min : .max }
+        let (sum, sumOverflow) = product.addingReportingOverflow(attoseconds / 1_000_000_000)
+        return sumOverflow ? .max : sum
+    }
+
+    private static func divideRoundingUp(_ value: Int64, _ divisor: Int64) -> Int64 {
+        value / divisor + (value % divisor == 0 ? 0 : 1)
     }
 }

@@ -163,7 +163,10 @@ extension Connection {
         case NGHTTP2_PING.rawValue:
             if header.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) != 0 { self.timers.pingAcknowledged() }
         case NGHTTP2_SETTINGS.rawValue:
-            if header.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) == 0 { self.delegate?.connectionReceivedSettings(self) }
+            if header.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) == 0 {
+                self.hasRemoteSettings = true
+                self.delegate?.connectionReceivedSettings(self)
+            }
         default:
             break
         }

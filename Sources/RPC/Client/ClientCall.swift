@@ -26,6 +26,9 @@ final class ClientCall: StreamHandler {
     private var bufferedBytes = 0
     private var heldWindowBytes = 0
 
+    /// How the call ended, once it has: later writes fail with this rather than a generic error.
+    private var finalError: RPCError?
+
     /// Set when the server never saw the call (REFUSED_STREAM, or unprocessed after GOAWAY).
     private(set) var wasRefused = false
 
@@ -91,7 +94,7 @@ final class ClientCall: StreamHandler {
     /// Writes a framed message; waits (through the continuation) while the stream is full.
     func write(_ message: ByteBuffer, _ continuation: CheckedContinuation<Void, any Error>) {
         guard !self.isFinished else {
-            continuation.resume(throwing: RPCError(code: .cancelled, message: "the call is over"))
+            continuation.resume(throwing: self.finalError ?? RPCError(code: .cancelled, message: "the call is over"))
             return
         }
         guard let stream = self.stream else {
@@ -219,7 +222,8 @@ final class ClientCall: StreamHandler {
         self.onFinish = nil
         self.deadlineTimer?.cancel()
         self.deadlineTimer = nil
-        let over = RPCError(code: .cancelled, message: "the call is over")
+        if case .failure(let error) = outcome { self.finalError = error }
+        let over = self.finalError ?? RPCError(code: .cancelled, message: "the call is over")
         if let (_, continuation) = self.pendingWrite {
             self.pendingWrite = nil
             continuation.resume(throwing: over)

@@ -95,7 +95,7 @@ final class ClientConnectionCore: ConnectionDelegate {
         }
         switch self.machine.callRequested(now: self.eventLoop.now) {
         case .start(let connection):
-            if self.waiting.isEmpty, connection.activeStreamCount < connection.remoteMaxConcurrentStreams {
+            if self.waiting.isEmpty, Self.hasFreeStream(connection) {
                 start(connection)
             } else {
                 self.enqueue(waiter)
@@ -162,11 +162,15 @@ final class ClientConnectionCore: ConnectionDelegate {
 
     /// Starts waiting calls while the connection has free streams.
     private func startWaiting(on connection: Connection) {
-        while !self.waiting.isEmpty, connection.isAcceptingStreams,
-            connection.activeStreamCount < connection.remoteMaxConcurrentStreams
-        {
+        while !self.waiting.isEmpty, Self.hasFreeStream(connection) {
             self.waiting.removeFirst()(.success(connection))
         }
+    }
+
+    /// Whether a new stream fits under the server's limit (known once its SETTINGS arrived).
+    private static func hasFreeStream(_ connection: Connection) -> Bool {
+        connection.isAcceptingStreams && connection.hasRemoteSettings
+            && connection.activeStreamCount < connection.remoteMaxConcurrentStreams
     }
 
     private func callFinished() {
