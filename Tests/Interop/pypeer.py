@@ -23,7 +23,8 @@ class CallRecord:
     metadata: dict
     time_remaining: float | None
     requests: list = field(default_factory=list)
-    ended: str = "running"  # "ok", "half-closed", "cancelled", "error"
+    ended: str = "running"  # "ok", "half-closed", "cancelled"; final once `terminated` is set
+    terminated: threading.Event = field(default_factory=threading.Event)
 
 
 class Recorder:
@@ -35,6 +36,18 @@ class Recorder:
         record = CallRecord(method, request_metadata(context), context.time_remaining())
         with self._lock:
             self._calls.append(record)
+
+        # Runs when the call has terminated, after grpcio learned how the client closed it.
+        # grpcio ends a request iterator quietly on RST_STREAM and may drop a streaming
+        # handler's generator without resuming it, so the handler alone cannot tell a cancel
+        # from a half-close; grpcio's call state can (private, hence the getattr).
+        def on_termination():
+            state = getattr(context, "_state", None)
+            if record.ended == "running" or getattr(state, "client", None) == "cancelled":
+                record.ended = "cancelled"
+            record.terminated.set()
+
+        context.add_callback(on_termination)
         return record
 
     def calls(self, method=None):
@@ -125,7 +138,7 @@ def make_servicer(pb2, pb2_grpc, recorder):
             except grpc.RpcError:
                 record.ended = "cancelled"
                 raise
-            record.ended = "half-closed"
+            record.ended = "half-closed"  # unless on_termination learns it was a cancel
 
         def GetVideo(self, request, context):
             if not 1 <= request.id <= 1000:

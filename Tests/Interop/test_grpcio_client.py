@@ -175,6 +175,13 @@ def test_oversized_request_resource_exhausted(halo_stub, stubs):
     assert_still_serving(halo_stub, stubs.pb2)
 
 
+def test_compressed_request_unimplemented(halo_stub, stubs):
+    with pytest.raises(grpc.RpcError) as error:
+        halo_stub.Unary(stubs.pb2.EchoRequest(message="zip" * 100), compression=grpc.Compression.Gzip, timeout=5)
+    assert error.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    assert_still_serving(halo_stub, stubs.pb2)
+
+
 @pytest.mark.parametrize("message", ["not here ✓", "50% done: naïve 日本語 %2F ~ \"quoted\""])
 def test_error_status_message_roundtrips(halo_stub, stubs, message):
     with pytest.raises(grpc.RpcError) as error:
