@@ -198,6 +198,20 @@ def test_unknown_method_unimplemented(halo_channel, path):
     assert error.value.code() == grpc.StatusCode.UNIMPLEMENTED
 
 
+@pytest.mark.parametrize(
+    "metadata",
+    [(("x-big", "a" * 20_000),), tuple((f"x-h{i}", "v") for i in range(200))],
+    ids=["20KB-header", "200-headers"],
+)
+def test_oversized_header_list_refused_then_still_serving(halo_stub, stubs, metadata):
+    # Over the advertised 16 KiB header list or the 128-field limit: the call is refused
+    # (today with RST_STREAM, which grpcio reports as INTERNAL), the connection lives on.
+    with pytest.raises(grpc.RpcError) as error:
+        halo_stub.Unary(stubs.pb2.EchoRequest(message="x"), metadata=metadata, timeout=5)
+    assert error.value.code() != grpc.StatusCode.DEADLINE_EXCEEDED, "the server left the call hanging"
+    assert_still_serving(halo_stub, stubs.pb2)
+
+
 def test_health_check(halo_channel):
     health = health_pb2_grpc.HealthStub(halo_channel)
     for service in ("", SERVICE):
@@ -241,3 +255,19 @@ def test_graceful_shutdown_finishes_call_in_flight(fresh_halo_server, stubs):
         assert time.monotonic() - started < 6
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection((server.host, server.port), timeout=2).close()
+
+
+def test_graceful_shutdown_is_bounded(fresh_halo_server, stubs):
+    """A call that would outlive the 5 s drain is cut off; the process still exits 0."""
+    server = fresh_halo_server
+    with grpc.insecure_channel(server.address, options=channel_options()) as channel:
+        stub = stubs.pb2_grpc.TestServiceStub(channel)
+        future = stub.Unary.future(stubs.pb2.EchoRequest(message="too slow", delay_ms=20_000), timeout=30)
+        time.sleep(0.3)
+        started = time.monotonic()
+        server.proc.send_signal(signal.SIGTERM)
+        assert server.terminate(timeout=9) == 0
+        assert time.monotonic() - started < 7
+        with pytest.raises(grpc.RpcError) as error:
+            future.result(timeout=5)
+        assert error.value.code() != grpc.StatusCode.DEADLINE_EXCEEDED
