@@ -43,7 +43,7 @@ interop-test: build python
 	$(VENV)/bin/python -m pytest -q Tests/Interop
 
 test-asan: setup python
-	scripts/with-test-services $(SWIFT) test --sanitize=address --scratch-path .build-asan --filter '$(ASAN_TESTS)'
+	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan.supp scripts/with-test-services $(SWIFT) test --sanitize=address --scratch-path .build-asan --filter '$(ASAN_TESTS)'
 
 test: setup python build lint protos-check unit-test interop-test test-asan
 

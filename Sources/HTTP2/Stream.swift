@@ -77,6 +77,25 @@ package final class Stream {
         }
     }
 
+    /// True once this side has ended (END_STREAM queued or sent, or reset).
+    package var hasEndedOutbound: Bool {
+        switch self.outbound {
+        case .ending, .ended: true
+        case .idle, .open: false
+        }
+    }
+
+    /// Ends this side when the exchange is over: END_STREAM if nothing is queued (no reset for
+    /// the peer to count), RST_STREAM CANCEL if queued DATA would otherwise still have to go out.
+    package func finishOutbound() {
+        guard !self.isClosed, !self.hasEndedOutbound else { return }
+        if self.queuedBytes == 0, case .open = self.outbound {
+            self.write(ByteBuffer(), endStream: true)
+        } else {
+            self.reset(.cancel)
+        }
+    }
+
     /// Resets the stream with RST_STREAM.
     package func reset(_ code: ErrorCode = .cancel) {
         guard !self.isClosed else { return }

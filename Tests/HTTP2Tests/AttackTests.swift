@@ -45,6 +45,23 @@ struct AttackTests {
         #expect(server.channel.isActive)
     }
 
+    @Test("resets of streams already answered do not count as rapid reset")
+    func resetsAfterResponse() throws {
+        var configuration = Configuration()
+        configuration.maxResetBurst = 10
+        configuration.resetsPerSecond = 1
+        let server = try RawServer(configuration: configuration)
+        var stream: UInt32 = 1
+        for _ in 0..<50 {
+            // The request is complete, so the server answers before the reset arrives.
+            try server.send(RawFrames.headers(stream: stream, block: RawFrames.requestBlock(), endStream: true))
+            try server.send(RawFrames.rstStream(stream: stream, code: 0x8))
+            stream += 2
+        }
+        #expect(server.goAwayCode == nil)
+        #expect(server.delegate.accepted == 50)
+    }
+
     @Test("HPACK bomb: one large table entry referenced over and over resets the stream, then the connection")
     func hpackBomb() throws {
         var configuration = Configuration()

@@ -30,6 +30,12 @@ final class ConnectionPair {
         try self.exchange()
     }
 
+    deinit {
+        // Closing runs the handlers' teardown, which breaks the stream <-> handler references.
+        _ = try? self.client.finish(acceptAlreadyClosed: true)
+        _ = try? self.server.finish(acceptAlreadyClosed: true)
+    }
+
     /// Moves bytes until both sides are quiet (or a side closed).
     func exchange() throws {
         for _ in 0..<10_000 {
@@ -157,4 +163,25 @@ final class BulkWriter: StreamHandler {
     func streamReceivedEnd(_ stream: Stream) {}
     func streamClosed(_ stream: Stream, reason: CloseReason) {}
     func streamWritabilityChanged(_ stream: Stream, isWritable: Bool) { self.writability.append(isWritable) }
+}
+
+/// Server handler: answers with a trailers-only response as soon as the head arrives.
+final class EarlyResponder: StreamHandler {
+    func streamReceivedHeaders(_ stream: Stream, headers: [Header], endStream: Bool) {
+        stream.sendTrailers([Header(":status", "200"), Header("x-early", "1")])
+    }
+    func streamReceivedData(_ stream: Stream, data: ByteBuffer) { stream.consume(data.readableBytes) }
+    func streamReceivedEnd(_ stream: Stream) {}
+    func streamClosed(_ stream: Stream, reason: CloseReason) {}
+}
+
+/// Client handler: ends its side once the response is complete, as the RPC client does.
+final class FinishingHandler: StreamHandler {
+    var closeReason: CloseReason?
+    func streamReceivedHeaders(_ stream: Stream, headers: [Header], endStream: Bool) {
+        if endStream { stream.finishOutbound() }
+    }
+    func streamReceivedData(_ stream: Stream, data: ByteBuffer) { stream.consume(data.readableBytes) }
+    func streamReceivedEnd(_ stream: Stream) { stream.finishOutbound() }
+    func streamClosed(_ stream: Stream, reason: CloseReason) { self.closeReason = reason }
 }

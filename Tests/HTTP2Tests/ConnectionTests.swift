@@ -147,10 +147,23 @@ struct ConnectionTests {
     @Test("garbage instead of the connection preface closes the connection")
     func badPreface() throws {
         let server = EmbeddedChannel()
+        defer { _ = try? server.finish(acceptAlreadyClosed: true) }
         try server.pipeline.syncOperations.addHandler(Connection(role: .server, delegate: nil))
         try server.connect(to: try SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         try server.writeInbound(ByteBuffer(string: "GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
         #expect(!server.isActive)
+    }
+
+    @Test("an early response: the client ends its side and the stream closes on both ends")
+    func earlyResponse() throws {
+        let pair = try ConnectionPair { _, _ in EarlyResponder() }
+        let finisher = FinishingHandler()
+        let (stream, _) = try pair.openStream(handler: finisher)
+        stream.write(ByteBuffer(string: "partial request"))
+        try pair.exchange()
+        #expect(finisher.closeReason == .normal)
+        #expect(pair.clientConnection.activeStreamCount == 0)
+        #expect(pair.serverConnection.activeStreamCount == 0)
     }
 
     @Test("a stream the server refuses is reset with REFUSED_STREAM")

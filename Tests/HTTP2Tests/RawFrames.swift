@@ -114,6 +114,10 @@ final class RawServer {
         try self.send(hello)
     }
 
+    deinit {
+        _ = try? self.channel.finish(acceptAlreadyClosed: true)
+    }
+
     /// Sends bytes, unless the server already closed.
     func send(_ bytes: ByteBuffer) throws {
         guard self.channel.isActive else { return }

@@ -70,7 +70,7 @@ struct ServerClientTests {
             }
             #expect(error?.code == .deadlineExceeded)
             #expect(ContinuousClock.now - start < .seconds(2))
-            #expect(await events.waitFor("cancelled slow"))
+            #expect(await events.waitFor("cancelled slow"), "handler events: \(events.all)")
         }
     }
 
@@ -78,7 +78,7 @@ struct ServerClientTests {
     func serverDeadline() async throws {
         try await withEchoServer { _, client, events in
             var metadata = Metadata()
-            metadata.add("grpc-timeout", "200m")  // sent as a header; the client itself sets no timer
+            metadata.add("grpc-timeout", "500m")  // sent as a header; the client itself sets no timer
             let error = await #expect(throws: RPCError.self) {
                 _ = try await client.unary(
                     Echo.unary,
@@ -88,7 +88,7 @@ struct ServerClientTests {
                     options: CallOptions(metadata: metadata))
             }
             #expect(error?.code == .deadlineExceeded)
-            #expect(await events.waitFor("cancelled late"))
+            #expect(await events.waitFor("cancelled late"), "handler events: \(events.all)")
         }
     }
 

@@ -1,7 +1,7 @@
 import Sodium
 import Testing
 
-@Suite("Argon2id")
+@Suite("Argon2id", .serialized)
 struct Argon2idTests {
     let hasher: Argon2id
 

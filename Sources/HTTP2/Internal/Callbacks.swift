@@ -151,7 +151,10 @@ extension Connection {
                 stream.handler?.streamReceivedEnd(stream)
             }
         case NGHTTP2_RST_STREAM.rawValue:
-            if !self.resetLimiter.take(now: self.eventLoop.now) {
+            // Only resets of requests still in progress count (CVE-2023-44487); a reset after the
+            // response was complete costs nothing.
+            let inProgress = self.streams[header.stream_id].map { !$0.hasEndedOutbound } ?? false
+            if inProgress, !self.resetLimiter.take(now: self.eventLoop.now) {
                 // Rapid reset (CVE-2023-44487): too many streams reset by the peer too fast.
                 self.session.terminate(code: .enhanceYourCalm)
             }

@@ -223,6 +223,9 @@ final class ClientCall: StreamHandler {
         self.deadlineTimer?.cancel()
         self.deadlineTimer = nil
         if case .failure(let error) = outcome { self.finalError = error }
+        // The server is done; if our side is still open (an early status), end it so the stream
+        // and the connection can close.
+        self.stream?.finishOutbound()
         let over = self.finalError ?? RPCError(code: .cancelled, message: "the call is over")
         if let (_, continuation) = self.pendingWrite {
             self.pendingWrite = nil
