@@ -65,6 +65,13 @@ libraries += [
     .target(name: "Tokens", dependencies: ["Sodium"], swiftSettings: defaultSwiftSettings),
 ]
 
+libraries.append(
+    .target(
+        name: "Redis",
+        dependencies: ["CHiredis", nioCore, nioPosix, logging],
+        swiftSettings: defaultSwiftSettings
+    ))
+
 // MARK: - Executables
 
 var executables: [Target] = [
@@ -99,6 +106,13 @@ tests += [
     .testTarget(name: "SodiumTests", dependencies: ["Sodium"], swiftSettings: defaultSwiftSettings),
     .testTarget(name: "TokensTests", dependencies: ["Tokens", "Sodium"], swiftSettings: defaultSwiftSettings),
 ]
+
+tests.append(
+    .testTarget(
+        name: "RedisTests",
+        dependencies: ["Redis", nioCore, nioPosix, nioEmbedded, logging],
+        swiftSettings: defaultSwiftSettings
+    ))
 
 let package = Package(
     name: "halo",
