@@ -75,8 +75,7 @@ package final class RedisConnection: RedisClient {
     /// Sends one command with its own timeout (nil waits forever).
     package func send(_ command: RedisCommand, timeout: Duration?) -> EventLoopFuture<RESPValue> {
         let promise = eventLoop.makePromise(of: RESPValue.self)
-        let request = RedisRequest(command: command, timeout: timeout.map(TimeAmount.init), promise: promise)
-        channel.writeAndFlush(request, promise: nil)
+        write([RedisRequest(command: command, timeout: timeout.map(TimeAmount.init), promise: promise)])
         return promise.futureResult
     }
 
@@ -104,7 +103,7 @@ package final class RedisConnection: RedisClient {
         let request = RedisRequest(
             command: command, expectedReplies: replies,
             timeout: configuration.commandTimeout.map(TimeAmount.init), promise: promise)
-        channel.writeAndFlush(request, promise: nil)
+        write([request])
         return promise.futureResult
     }
 
@@ -114,21 +113,23 @@ package final class RedisConnection: RedisClient {
         channel.close().recover { _ in }
     }
 
-    /// Closes the connection and waits until it is closed.
-    package func close() async {
-        try? await channel.close().get()
-    }
-
+    /// Writes and flushes on the loop; once the channel is closed its handler is gone, so fail here.
     private func write(_ requests: [RedisRequest]) {
         if eventLoop.inEventLoop {
-            for request in requests { channel.write(request, promise: nil) }
-            channel.flush()
+            Self.write(requests, to: channel)
         } else {
-            eventLoop.execute { [channel] in
-                for request in requests { channel.write(request, promise: nil) }
-                channel.flush()
-            }
+            eventLoop.execute { [channel] in Self.write(requests, to: channel) }
         }
+    }
+
+    private static func write(_ requests: [RedisRequest], to channel: any Channel) {
+        guard channel.isActive else {
+            let error = RedisError(code: .connectionClosed, message: "connection closed")
+            for request in requests { request.promise.fail(error) }
+            return
+        }
+        for request in requests { channel.write(request, promise: nil) }
+        channel.flush()
     }
 
     private func handshake() -> EventLoopFuture<Void> {

@@ -74,8 +74,7 @@ package final class RedisChannelHandler: ChannelDuplexHandler {
             }
         } catch {
             logger.warning("redis protocol error", metadata: ["error": "\(error)"])
-            failAll(error)
-            context.close(promise: nil)
+            closeAndFail(context: context, error)
         }
     }
 
@@ -86,8 +85,7 @@ package final class RedisChannelHandler: ChannelDuplexHandler {
 
     package func errorCaught(context: ChannelHandlerContext, error: any Error) {
         logger.debug("redis connection error", metadata: ["error": "\(error)"])
-        failAll(RedisError(code: .connectionClosed, message: "connection error", cause: error))
-        context.close(promise: nil)
+        closeAndFail(context: context, RedisError(code: .connectionClosed, message: "connection error", cause: error))
     }
 
     package func handlerRemoved(context: ChannelHandlerContext) {
@@ -142,23 +140,39 @@ package final class RedisChannelHandler: ChannelDuplexHandler {
         let expired = pending.contains { $0.deadline.map { $0 <= now } ?? false }
         if expired {
             logger.warning("redis command timed out, closing connection", metadata: ["in_flight": "\(pending.count)"])
-            failAll(
+            closeAndFail(
+                context: context,
                 RedisError(code: .connectionClosed, message: "connection closed after another command timed out"),
                 timedOutBefore: now)
-            context.close(promise: nil)
         } else if let next = pending.lazy.compactMap(\.deadline).min() {
             armTimer(context: context, deadline: next)
         }
     }
 
-    /// Moves to `closed` and fails every pending command; those past their deadline get `timeout`.
-    private func failAll(_ error: RedisError, timedOutBefore now: NIODeadline? = nil) {
+    /// Closes the channel first (so no one reuses it), then fails what was in flight.
+    private func closeAndFail(context: ChannelHandlerContext, _ error: RedisError, timedOutBefore now: NIODeadline? = nil) {
+        let failing = drain(error)
+        context.close(promise: nil)
+        fail(failing, error, timedOutBefore: now)
+    }
+
+    /// Moves to `closed` and fails every pending command.
+    private func failAll(_ error: RedisError) {
+        fail(drain(error), error)
+    }
+
+    private func drain(_ error: RedisError) -> CircularBuffer<Pending> {
         if case .active = state { state = .closed(error) }
         timer?.task.cancel()
         timer = nil
         let failing = pending
         pending.removeAll()
-        for entry in failing {
+        return failing
+    }
+
+    /// Fails `entries`; those past their deadline get `timeout`, the rest `error`.
+    private func fail(_ entries: CircularBuffer<Pending>, _ error: RedisError, timedOutBefore now: NIODeadline? = nil) {
+        for entry in entries {
             if let now, let deadline = entry.deadline, deadline <= now {
                 entry.promise.fail(RedisError(code: .timeout, message: "no reply within the command timeout"))
             } else {
