@@ -15,7 +15,7 @@ final class RedisServerProcess {
     }
 
     deinit {
-        stop()
+        if let process, process.isRunning { kill(process.processIdentifier, SIGKILL) }
         try? FileManager.default.removeItem(at: directory)
     }
 
@@ -44,15 +44,16 @@ final class RedisServerProcess {
         }
     }
 
-    /// Stops the server (SIGTERM, then SIGKILL) and waits for it to exit.
-    func stop() {
-        guard let process, process.isRunning else { return }
-        process.terminate()
-        let deadline = Date().addingTimeInterval(5)
-        while process.isRunning, Date() < deadline { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+    /// Stops the server (SIGTERM, SIGKILL after 5 s) and waits for it to exit, without blocking a thread.
+    func stop() async {
+        guard let process else { return }
         self.process = nil
+        process.terminate()
+        let deadline = ContinuousClock.now + .seconds(5)
+        while process.isRunning {
+            if ContinuousClock.now > deadline { kill(process.processIdentifier, SIGKILL) }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
     }
 
     private static func redisServer() throws -> URL {

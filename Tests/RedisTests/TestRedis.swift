@@ -42,12 +42,18 @@ enum TestRedis {
         "halo-test:\(UUID().uuidString.prefix(8)):\(name)"
     }
 
-    /// A port nothing listens on right now (bound to port 0, then released).
+    /// A port nothing listens on right now, below the ephemeral range so that no client socket or
+    /// port-0 listener takes it before the test uses it.
     static func freePort() throws -> Int {
-        let channel = try ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).wait()
-        defer { try? channel.close().wait() }
-        guard let port = channel.localAddress?.port else { throw SetupError(description: "no local port") }
-        return port
+        for _ in 0..<50 {
+            let port = Int.random(in: 20_000..<32_000)
+            guard let channel = try? ServerBootstrap(group: group).bind(host: "127.0.0.1", port: port).wait() else {
+                continue
+            }
+            try? channel.close().wait()
+            return port
+        }
+        throw SetupError(description: "no free port found")
     }
 
     /// Retries `body` until it succeeds or `timeout` passes.
