@@ -6,9 +6,13 @@ internal import Synchronization
 package final class RedisPool: RedisClient {
     /// Statistics for admin pages and tests.
     package struct Stats: Sendable, Hashable {
+        /// Open connections nobody uses.
         package var idle: Int
+        /// Connections handed out.
         package var leased: Int
+        /// Connections being opened.
         package var connecting: Int
+        /// Callers waiting for a connection.
         package var waiters: Int
         /// Idle, leased and connecting together; never above `maxConnections`.
         package var total: Int { idle + leased + connecting }
@@ -31,7 +35,9 @@ package final class RedisPool: RedisClient {
 
     /// Current counts.
     package var stats: Stats {
-        state.withLock { Stats(idle: $0.idleCount, leased: $0.leased, connecting: $0.connecting, waiters: $0.waiterCount) }
+        state.withLock {
+            Stats(idle: $0.idleCount, leased: $0.leased, connecting: $0.connecting, waiters: $0.waiterCount)
+        }
     }
 
     /// Sends one command on a pooled connection.
@@ -49,12 +55,21 @@ package final class RedisPool: RedisClient {
     }
 
     /// Runs `body` with a connection of its own (for WATCH, or many commands in a row), then returns it.
+    ///
+    /// If `body` throws, the connection is closed rather than reused: it may be left inside WATCH or MULTI.
     package func withConnection<Result: Sendable>(
         _ body: (RedisConnection) async throws -> Result
     ) async throws -> Result {
         let connection = try await leaseConnection().get()
-        defer { release(connection) }
-        return try await body(connection)
+        do {
+            let result = try await body(connection)
+            release(connection)
+            return result
+        } catch {
+            try? await connection.close().get()
+            release(connection)
+            throw error
+        }
     }
 
     /// Leases a connection; pair with `release`.
@@ -101,7 +116,8 @@ package final class RedisPool: RedisClient {
                 case .failure(let error):
                     self.logger.warning("redis connect failed", metadata: ["error": "\(error)"])
                     let redisError =
-                        error as? RedisError ?? RedisError(code: .connectionFailed, message: "connect failed", cause: error)
+                        error as? RedisError
+                        ?? RedisError(code: .connectionFailed, message: "connect failed", cause: error)
                     let jitter = self.configuration.backoff.randomJitter()
                     actions = self.state.withLock { $0.connectFailed(redisError, now: .now(), jitter: jitter) }
                 }

@@ -120,7 +120,9 @@ package final class RedisSubscriber: Sendable {
         }
     }
 
-    private func change(_ kind: SubscriberStateMachine<RedisConnection>.Kind, _ names: [String], subscribe: Bool)
+    private func change(
+        _ kind: SubscriberStateMachine<RedisConnection>.Kind, _ names: [String], subscribe: Bool
+    )
         async throws
     {
         guard !names.isEmpty else { return }

@@ -14,6 +14,11 @@ final class EmbeddedRedis {
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 6379)).wait()
     }
 
+    deinit {
+        // Closing breaks the channel <-> pipeline <-> handler cycle, so the handler (and its hiredis reader) is freed.
+        _ = try? channel.finish(acceptAlreadyClosed: true)
+    }
+
     /// Writes a request and returns the future of its reply.
     func send(
         _ command: RedisCommand, replies: Int = 1, timeout: TimeAmount? = nil, errorsAsValues: Bool = true

@@ -42,7 +42,9 @@ struct RedisConnectionTests {
         #expect(replies == (1...10_000).map { RESPValue.integer(Int64($0)) })
 
         // 10 000 independent sends in flight at once, answered in order.
-        let futures = (0..<10_000).map { _ -> EventLoopFuture<RESPValue> in redis.send(RedisCommand("INCR", .string(key))) }
+        let futures = (0..<10_000).map { _ -> EventLoopFuture<RESPValue> in
+            redis.send(RedisCommand("INCR", .string(key)))
+        }
         var expected: Int64 = 10_001
         for future in futures {
             #expect(try await future.get() == .integer(expected))
@@ -139,7 +141,7 @@ struct RedisConnectionTests {
         }
         let elapsed = ContinuousClock.now - started
         #expect(error?.code == .timeout)
-        #expect(elapsed >= .milliseconds(200) && elapsed < .seconds(2), "took \(elapsed)")
+        #expect(elapsed >= .milliseconds(200) && elapsed < .seconds(4), "took \(elapsed)")
         try await redis.closeFuture.get()
         #expect(!redis.isActive)
         let late = await #expect(throws: RedisError.self) { try await redis.send(RedisCommand("PING")) }
@@ -149,13 +151,14 @@ struct RedisConnectionTests {
     @Test func connectingToAClosedPortFailsWithinTheConnectTimeout() async throws {
         var configuration = try TestRedis.configuration()
         configuration.port = try TestRedis.freePort()
-        configuration.connectTimeout = .seconds(2)
+        configuration.connectTimeout = .seconds(5)
         let started = ContinuousClock.now
         let error = await #expect(throws: RedisError.self) {
             try await RedisConnection.connect(configuration: configuration, on: TestRedis.loop(), logger: .quiet)
         }
         #expect(error?.code == .connectionFailed)
-        #expect(ContinuousClock.now - started < .seconds(2))
+        // Refused at once: well inside the (generous, for loaded CI machines) connect timeout.
+        #expect(ContinuousClock.now - started < .seconds(5))
     }
 
     @Test func connectTimeoutFiresWhenTheServerNeverAnswers() async throws {
@@ -170,7 +173,7 @@ struct RedisConnectionTests {
         }
         let elapsed = ContinuousClock.now - started
         #expect(error?.code == .connectionFailed)
-        #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(3), "took \(elapsed)")
+        #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(5), "took \(elapsed)")
     }
 
     @Test func handshakeSelectsTheDatabaseAndNamesTheClient() async throws {

@@ -58,6 +58,7 @@ struct RedisPoolTests {
         let pool = makePool(configuration, max: 1, waiters: 1, wait: .milliseconds(300))
         defer { Task { await pool.shutdown() } }
         let key = TestRedis.key()
+        #expect(try await pool.send(RedisCommand("PING")) == .simpleString("PONG"))
         let blocked: EventLoopFuture<RESPValue> = pool.send(RedisCommand("BLPOP", .string(key), 5))
         try await TestRedis.eventually { if pool.stats.leased != 1 { throw CancellationError() } }
         let started = ContinuousClock.now
@@ -66,7 +67,7 @@ struct RedisPoolTests {
         #expect(overflow?.code == .poolExhausted)
         let timedOut = await #expect(throws: RedisError.self) { try await waiting.get() }
         #expect(timedOut?.code == .timeout)
-        #expect(ContinuousClock.now - started < .seconds(2))
+        #expect(ContinuousClock.now - started < .seconds(4))
         let other = try await TestRedis.connect()
         defer { other.close() }
         _ = try await other.send(RedisCommand("LPUSH", .string(key), "go"))
@@ -90,7 +91,9 @@ struct RedisPoolTests {
         let pool = makePool(try TestRedis.configuration(), max: 2)
         defer { Task { await pool.shutdown() } }
         let key = TestRedis.key()
-        let replies = try await pool.pipeline([RedisCommand("SET", .string(key), "1"), RedisCommand("INCR", .string(key))])
+        let replies = try await pool.pipeline([
+            RedisCommand("SET", .string(key), "1"), RedisCommand("INCR", .string(key)),
+        ])
         #expect(replies == [.simpleString("OK"), .integer(2)])
         #expect(try await pool.transaction([RedisCommand("INCR", .string(key))]) == [.integer(3)])
         let script = RedisScript("return redis.call('INCR', KEYS[1])")
@@ -116,7 +119,7 @@ struct RedisPoolTests {
             let started = ContinuousClock.now
             let error = await #expect(throws: RedisError.self) { try await pool.send(RedisCommand("PING")) }
             #expect([.connectionClosed, .connectionFailed].contains(error?.code), "\(String(describing: error))")
-            #expect(ContinuousClock.now - started < .seconds(2))
+            #expect(ContinuousClock.now - started < .seconds(4))
         }
 
         try await server.start()

@@ -21,7 +21,7 @@ final class RedisServerProcess {
 
     var configuration: RedisConnection.Configuration {
         RedisConnection.Configuration(
-            host: "127.0.0.1", port: port, connectTimeout: .milliseconds(500), commandTimeout: .seconds(2))
+            host: "127.0.0.1", port: port, connectTimeout: .seconds(2), commandTimeout: .seconds(5))
     }
 
     /// Starts the server and waits until it answers PING.

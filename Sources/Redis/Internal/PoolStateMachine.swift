@@ -12,7 +12,9 @@ package protocol PoolConnection: AnyObject, Sendable {
 package struct PoolStateMachine<Connection: PoolConnection> {
     /// A caller waiting for a connection.
     package struct Waiter: Sendable {
+        /// Unique per pool, to find the waiter when its timeout fires.
         package var id: Int
+        /// Succeeds with a leased connection or fails with a `RedisError`.
         package var promise: EventLoopPromise<Connection>
 
         /// A waiter with a unique id.
@@ -24,10 +26,15 @@ package struct PoolStateMachine<Connection: PoolConnection> {
 
     /// Work to do after a transition, in this order.
     package struct Actions: Sendable {
-        package var lease: [(Waiter, Connection)] = []
-        package var fail: [(Waiter, RedisError)] = []
+        /// Close these connections.
         package var close: [Connection] = []
+        /// Hand these connections to these waiters.
+        package var lease: [(Waiter, Connection)] = []
+        /// Fail these waiters.
+        package var fail: [(Waiter, RedisError)] = []
+        /// Open this many new connections.
         package var connect = 0
+        /// Start the wait timer for this waiter.
         package var scheduleTimeout: Waiter?
     }
 
@@ -75,7 +82,10 @@ package struct PoolStateMachine<Connection: PoolConnection> {
         }
         if let retryAt, now < retryAt {
             actions.fail.append(
-                (waiter, RedisError(code: .connectionFailed, message: "Redis unreachable, backing off", cause: lastError)))
+                (
+                    waiter,
+                    RedisError(code: .connectionFailed, message: "Redis unreachable, backing off", cause: lastError)
+                ))
             return actions
         }
         guard waiters.count < configuration.maxWaiters else {
@@ -91,6 +101,7 @@ package struct PoolStateMachine<Connection: PoolConnection> {
     /// A leased connection comes back; a dead one is closed and replaced if someone waits.
     package mutating func release(_ connection: Connection, now: NIODeadline) -> Actions {
         var actions = Actions()
+        assert(leased > 0, "released a connection the pool did not lease")
         leased -= 1
         guard case .running = state, connection.isActive else {
             actions.close.append(connection)

@@ -8,7 +8,8 @@ enum RESPEncoder {
         let lengths = command.lengths
         let written = command.storage.withUnsafeReadableBytes { bytes -> Int32 in
             withUnsafeTemporaryAllocation(of: CChar.self, capacity: 1) { placeholder in
-                let base = bytes.baseAddress?.assumingMemoryBound(to: CChar.self)
+                let base =
+                    bytes.baseAddress?.assumingMemoryBound(to: CChar.self)
                     ?? UnsafePointer(placeholder.baseAddress!)
                 return withUnsafeTemporaryAllocation(
                     of: UnsafePointer<CChar>?.self, capacity: lengths.count
@@ -20,7 +21,8 @@ enum RESPEncoder {
                     }
                     var target: UnsafeMutablePointer<CChar>?
                     let count = lengths.withUnsafeBufferPointer { lengthPointer in
-                        redisFormatCommandArgv(&target, Int32(lengths.count), argv.baseAddress, lengthPointer.baseAddress)
+                        redisFormatCommandArgv(
+                            &target, Int32(lengths.count), argv.baseAddress, lengthPointer.baseAddress)
                     }
                     defer { redisFreeCommand(target) }
                     guard count > 0, let target else { return -1 }

@@ -150,7 +150,9 @@ package final class RedisChannelHandler: ChannelDuplexHandler {
     }
 
     /// Closes the channel first (so no one reuses it), then fails what was in flight.
-    private func closeAndFail(context: ChannelHandlerContext, _ error: RedisError, timedOutBefore now: NIODeadline? = nil) {
+    private func closeAndFail(
+        context: ChannelHandlerContext, _ error: RedisError, timedOutBefore now: NIODeadline? = nil
+    ) {
         let failing = drain(error)
         context.close(promise: nil)
         fail(failing, error, timedOutBefore: now)
