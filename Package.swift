@@ -65,12 +65,10 @@ libraries += [
     .target(name: "Tokens", dependencies: ["Sodium"], swiftSettings: defaultSwiftSettings),
 ]
 
-libraries.append(
-    .target(
-        name: "Redis",
-        dependencies: ["CHiredis", nioCore, nioPosix, logging],
-        swiftSettings: defaultSwiftSettings
-    ))
+libraries += [
+    // The one Redis client: hiredis as the RESP codec in a NIO handler; connection, pool, pub/sub.
+    .target(name: "Redis", dependencies: ["CHiredis", nioCore, nioPosix, logging], swiftSettings: defaultSwiftSettings)
+]
 
 // MARK: - Executables
 
@@ -107,12 +105,14 @@ tests += [
     .testTarget(name: "TokensTests", dependencies: ["Tokens", "Sodium"], swiftSettings: defaultSwiftSettings),
 ]
 
-tests.append(
+tests += [
+    // Needs a real redis-server: HALO_TEST_REDIS_URL (scripts/with-test-services sets it via scripts/test-redis).
     .testTarget(
         name: "RedisTests",
         dependencies: ["Redis", nioCore, nioPosix, nioEmbedded, logging],
         swiftSettings: defaultSwiftSettings
-    ))
+    )
+]
 
 let package = Package(
     name: "halo",

@@ -3,10 +3,12 @@ import NIOCore
 import Redis
 
 /// A redis-server of the test's own on a free port, for tests that stop and restart the server.
+///
+/// Started with posix_spawn and reaped with waitpid (Foundation's Process keeps memory LeakSanitizer reports).
 final class RedisServerProcess {
     let port: Int
     private let directory: URL
-    private var process: Process?
+    private var pid: pid_t?
 
     init() throws {
         port = try TestRedis.freePort()
@@ -15,7 +17,11 @@ final class RedisServerProcess {
     }
 
     deinit {
-        if let process, process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        if let pid {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+        }
         try? FileManager.default.removeItem(at: directory)
     }
 
@@ -26,16 +32,12 @@ final class RedisServerProcess {
 
     /// Starts the server and waits until it answers PING.
     func start() async throws {
-        let process = Process()
-        process.executableURL = try Self.redisServer()
-        process.arguments = [
-            "--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no",
+        let executable = try Self.redisServer()
+        let arguments = [
+            executable, "--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no",
             "--dir", directory.path,
         ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        self.process = process
+        pid = try Self.spawn(arguments)
         _ = try await TestRedis.eventually(timeout: .seconds(10)) {
             let connection = try await RedisConnection.connect(
                 configuration: configuration, on: TestRedis.loop(), logger: .quiet)
@@ -44,23 +46,41 @@ final class RedisServerProcess {
         }
     }
 
-    /// Stops the server (SIGTERM, SIGKILL after 5 s) and waits for it to exit, without blocking a thread.
+    /// Stops the server (SIGTERM, SIGKILL after 5 s) and reaps it, without blocking a thread.
     func stop() async {
-        guard let process else { return }
-        self.process = nil
-        process.terminate()
+        guard let pid else { return }
+        self.pid = nil
+        kill(pid, SIGTERM)
         let deadline = ContinuousClock.now + .seconds(5)
-        while process.isRunning {
-            if ContinuousClock.now > deadline { kill(process.processIdentifier, SIGKILL) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, WNOHANG) == 0 {
+            if ContinuousClock.now > deadline { kill(pid, SIGKILL) }
             try? await Task.sleep(for: .milliseconds(20))
         }
     }
 
-    private static func redisServer() throws -> URL {
+    /// Runs `arguments[0]` with its output sent to /dev/null.
+    private static func spawn(_ arguments: [String]) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let status = posix_spawn(&pid, arguments[0], &actions, nil, argv, environ)
+        guard status == 0 else {
+            throw TestRedis.SetupError(description: "posix_spawn redis-server failed: \(status)")
+        }
+        return pid
+    }
+
+    private static func redisServer() throws -> String {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
         for directory in path.split(separator: ":") {
-            let candidate = URL(fileURLWithPath: String(directory)).appendingPathComponent("redis-server")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            let candidate = "\(directory)/redis-server"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
         throw TestRedis.SetupError(description: "redis-server not found on PATH (apt-get install redis-server)")
     }
