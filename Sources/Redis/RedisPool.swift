@@ -47,6 +47,18 @@ package final class RedisPool: RedisClient {
         }
     }
 
+    /// Sends one command on a pooled connection with its own timeout (nil waits forever).
+    package func send(_ command: RedisCommand, timeout: Duration?) -> EventLoopFuture<RESPValue> {
+        leaseConnection().flatMap { connection in
+            connection.send(command, timeout: timeout).always { _ in self.release(connection) }
+        }
+    }
+
+    /// Sends one command on a pooled connection with its own timeout (nil waits forever).
+    package func send(_ command: RedisCommand, timeout: Duration?) async throws -> RESPValue {
+        try await send(command, timeout: timeout).get()
+    }
+
     /// Sends commands in one write on one pooled connection.
     package func pipeline(_ commands: [RedisCommand]) -> EventLoopFuture<[RESPValue]> {
         leaseConnection().flatMap { connection in

@@ -53,8 +53,7 @@ struct RedisPoolTests {
     }
 
     @Test func waitersAreBoundedAndTimeOut() async throws {
-        var configuration = try TestRedis.configuration()
-        configuration.commandTimeout = .seconds(5)
+        let configuration = try TestRedis.configuration()
         let pool = makePool(configuration, max: 1, waiters: 1, wait: .milliseconds(300))
         defer { Task { await pool.shutdown() } }
         let key = TestRedis.key()
@@ -75,12 +74,10 @@ struct RedisPoolTests {
     }
 
     @Test func timedOutConnectionsAreDiscarded() async throws {
-        var configuration = try TestRedis.configuration()
-        configuration.commandTimeout = .seconds(1)
-        let pool = makePool(configuration, max: 1)
+        let pool = makePool(try TestRedis.configuration(), max: 1)
         defer { Task { await pool.shutdown() } }
         let error = await #expect(throws: RedisError.self) {
-            try await pool.send(RedisCommand("BLPOP", .string(TestRedis.key()), 5))
+            try await pool.send(RedisCommand("BLPOP", .string(TestRedis.key()), 5), timeout: .milliseconds(200))
         }
         #expect(error?.code == .timeout)
         #expect(try await pool.send(RedisCommand("PING")) == .simpleString("PONG"))

@@ -27,7 +27,7 @@ final class RedisServerProcess {
 
     var configuration: RedisConnection.Configuration {
         RedisConnection.Configuration(
-            host: "127.0.0.1", port: port, connectTimeout: .seconds(2), commandTimeout: .seconds(5))
+            host: "127.0.0.1", port: port, connectTimeout: .seconds(5), commandTimeout: .seconds(10))
     }
 
     /// Starts the server and waits until it answers PING.

@@ -27,11 +27,16 @@ enum TestRedis {
                     then `scripts/test-redis stop /tmp/halo-redis`.
                     """)
         }
-        return try RedisConnection.Configuration(url: url)
+        var configuration = try RedisConnection.Configuration(url: url)
+        // Generous limits: the tests share two cores with other builds, and run under AddressSanitizer too.
+        // Tests of the limits themselves set their own.
+        configuration.connectTimeout = .seconds(5)
+        configuration.commandTimeout = .seconds(10)
+        return configuration
     }
 
     /// A fresh connection to the shared server.
-    static func connect(commandTimeout: Duration? = .seconds(5)) async throws -> RedisConnection {
+    static func connect(commandTimeout: Duration? = .seconds(10)) async throws -> RedisConnection {
         var configuration = try configuration()
         configuration.commandTimeout = commandTimeout
         return try await RedisConnection.connect(configuration: configuration, on: loop(), logger: .quiet)
@@ -58,7 +63,7 @@ enum TestRedis {
 
     /// Retries `body` until it succeeds or `timeout` passes.
     static func eventually<T>(
-        timeout: Duration = .seconds(10), _ body: () async throws -> T
+        timeout: Duration = .seconds(20), _ body: () async throws -> T
     ) async throws -> T {
         let deadline = ContinuousClock.now + timeout
         while true {
