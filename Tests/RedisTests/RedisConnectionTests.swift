@@ -149,8 +149,9 @@ struct RedisConnectionTests {
     }
 
     @Test func connectingToAClosedPortFailsWithinTheConnectTimeout() async throws {
+        let closed = try ClosedPort()
         var configuration = try TestRedis.configuration()
-        configuration.port = try TestRedis.freePort()
+        configuration.port = closed.port
         configuration.connectTimeout = .seconds(5)
         let started = ContinuousClock.now
         let error = await #expect(throws: RedisError.self) {
@@ -159,6 +160,7 @@ struct RedisConnectionTests {
         #expect(error?.code == .connectionFailed)
         // Refused at once: well inside the (generous, for loaded CI machines) connect timeout.
         #expect(ContinuousClock.now - started < .seconds(5))
+        withExtendedLifetime(closed) {}
     }
 
     @Test func connectTimeoutFiresWhenTheServerNeverAnswers() async throws {
