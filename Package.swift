@@ -65,6 +65,11 @@ libraries += [
     .target(name: "Tokens", dependencies: ["Sodium"], swiftSettings: defaultSwiftSettings),
 ]
 
+libraries += [
+    // The one Redis client: hiredis as the RESP codec in a NIO handler; connection, pool, pub/sub.
+    .target(name: "Redis", dependencies: ["CHiredis", nioCore, nioPosix, logging], swiftSettings: defaultSwiftSettings)
+]
+
 // MARK: - Executables
 
 var executables: [Target] = [
@@ -98,6 +103,15 @@ var tests: [Target] = [
 tests += [
     .testTarget(name: "SodiumTests", dependencies: ["Sodium"], swiftSettings: defaultSwiftSettings),
     .testTarget(name: "TokensTests", dependencies: ["Tokens", "Sodium"], swiftSettings: defaultSwiftSettings),
+]
+
+tests += [
+    // Needs a real redis-server: HALO_TEST_REDIS_URL (scripts/with-test-services sets it via scripts/test-redis).
+    .testTarget(
+        name: "RedisTests",
+        dependencies: ["Redis", nioCore, nioPosix, nioEmbedded, logging],
+        swiftSettings: defaultSwiftSettings
+    )
 ]
 
 let package = Package(

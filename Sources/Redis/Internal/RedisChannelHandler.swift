@@ -1,0 +1,185 @@
+package import Logging
+package import NIOCore
+
+/// Encodes requests, decodes replies with hiredis and completes promises in FIFO order.
+///
+/// All state lives on the channel's event loop. A command timeout fails that command, fails every
+/// other in-flight one with `connectionClosed` and closes the channel: the reply stream is out of step.
+/// With a `pushHandler` the connection is a subscriber: `message`/`pmessage` pushes go there instead.
+package final class RedisChannelHandler: ChannelDuplexHandler {
+    package typealias InboundIn = ByteBuffer
+    package typealias OutboundIn = RedisRequest
+    package typealias OutboundOut = ByteBuffer
+
+    private struct Pending {
+        var promise: EventLoopPromise<RESPValue>
+        var remaining: Int
+        var collected: [RESPValue]
+        var deadline: NIODeadline?
+        var errorRepliesAsValues: Bool
+    }
+
+    private enum State {
+        case active
+        case closed(RedisError)
+    }
+
+    private var state = State.active
+    private var pending = CircularBuffer<Pending>(initialCapacity: 16)
+    private let reader = RESPReader()
+    private var timer: (deadline: NIODeadline, task: Scheduled<Void>)?
+    private let pushHandler: (@Sendable (RedisPubSubMessage) -> Void)?
+    private let logger: Logger
+
+    /// A handler; pass `pushHandler` for a pub/sub connection.
+    package init(logger: Logger, pushHandler: (@Sendable (RedisPubSubMessage) -> Void)? = nil) {
+        self.logger = logger
+        self.pushHandler = pushHandler
+    }
+
+    /// The number of commands waiting for their reply.
+    package var inFlight: Int { pending.count }
+
+    package func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let request = unwrapOutboundIn(data)
+        if case .closed(let error) = state {
+            request.promise.fail(error)
+            promise?.fail(error)
+            return
+        }
+        var buffer = context.channel.allocator.buffer(
+            capacity: request.command.storage.readableBytes + 16 * request.command.count)
+        do {
+            try RESPEncoder.encode(request.command, into: &buffer)
+        } catch {
+            request.promise.fail(error)
+            promise?.fail(error)
+            return
+        }
+        let deadline = request.timeout.map { context.eventLoop.now + $0 }
+        pending.append(
+            Pending(
+                promise: request.promise, remaining: request.expectedReplies, collected: [],
+                deadline: deadline, errorRepliesAsValues: request.errorRepliesAsValues))
+        if let deadline { armTimer(context: context, deadline: deadline) }
+        context.write(wrapOutboundOut(buffer), promise: promise)
+    }
+
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard case .active = state else { return }
+        do throws(RedisError) {
+            try reader.feed(unwrapInboundIn(data))
+            while case .active = state, let value = try reader.next() {
+                try route(value)
+            }
+        } catch {
+            logger.warning("redis protocol error", metadata: ["error": "\(error)"])
+            closeAndFail(context: context, error)
+        }
+    }
+
+    package func channelInactive(context: ChannelHandlerContext) {
+        failAll(RedisError(code: .connectionClosed, message: "connection closed"))
+        context.fireChannelInactive()
+    }
+
+    package func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("redis connection error", metadata: ["error": "\(error)"])
+        closeAndFail(context: context, RedisError(code: .connectionClosed, message: "connection error", cause: error))
+    }
+
+    package func handlerRemoved(context: ChannelHandlerContext) {
+        failAll(RedisError(code: .connectionClosed, message: "handler removed"))
+    }
+
+    private func route(_ value: RESPValue) throws(RedisError) {
+        if let pushHandler, let message = RedisPubSubMessage(push: value) {
+            pushHandler(message)
+            return
+        }
+        guard var head = pending.first else {
+            throw RedisError(code: .protocolError, message: "reply without a pending command")
+        }
+        if case .error(let message) = value {
+            pending.removeFirst()
+            if head.errorRepliesAsValues && head.remaining == 1 && head.collected.isEmpty {
+                head.promise.succeed(value)
+            } else {
+                head.promise.fail(RedisError(code: .serverError, message: message))
+            }
+            return
+        }
+        if head.remaining > 1 {
+            head.remaining -= 1
+            head.collected.append(value)
+            pending[pending.startIndex] = head
+            return
+        }
+        pending.removeFirst()
+        if head.collected.isEmpty {
+            head.promise.succeed(value)
+        } else {
+            head.collected.append(value)
+            head.promise.succeed(.array(head.collected))
+        }
+    }
+
+    private func armTimer(context: ChannelHandlerContext, deadline: NIODeadline) {
+        if let timer, timer.deadline <= deadline { return }
+        timer?.task.cancel()
+        let task = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+            self.timerFired(context: context)
+        }
+        timer = (deadline, task)
+    }
+
+    private func timerFired(context: ChannelHandlerContext) {
+        timer = nil
+        guard case .active = state else { return }
+        let now = context.eventLoop.now
+        let expired = pending.contains { $0.deadline.map { $0 <= now } ?? false }
+        if expired {
+            logger.warning("redis command timed out, closing connection", metadata: ["in_flight": "\(pending.count)"])
+            closeAndFail(
+                context: context,
+                RedisError(code: .connectionClosed, message: "connection closed after another command timed out"),
+                timedOutBefore: now)
+        } else if let next = pending.lazy.compactMap(\.deadline).min() {
+            armTimer(context: context, deadline: next)
+        }
+    }
+
+    /// Closes the channel first (so no one reuses it), then fails what was in flight.
+    private func closeAndFail(
+        context: ChannelHandlerContext, _ error: RedisError, timedOutBefore now: NIODeadline? = nil
+    ) {
+        let failing = drain(error)
+        context.close(promise: nil)
+        fail(failing, error, timedOutBefore: now)
+    }
+
+    /// Moves to `closed` and fails every pending command.
+    private func failAll(_ error: RedisError) {
+        fail(drain(error), error)
+    }
+
+    private func drain(_ error: RedisError) -> CircularBuffer<Pending> {
+        if case .active = state { state = .closed(error) }
+        timer?.task.cancel()
+        timer = nil
+        let failing = pending
+        pending.removeAll()
+        return failing
+    }
+
+    /// Fails `entries`; those past their deadline get `timeout`, the rest `error`.
+    private func fail(_ entries: CircularBuffer<Pending>, _ error: RedisError, timedOutBefore now: NIODeadline? = nil) {
+        for entry in entries {
+            if let now, let deadline = entry.deadline, deadline <= now {
+                entry.promise.fail(RedisError(code: .timeout, message: "no reply within the command timeout"))
+            } else {
+                entry.promise.fail(error)
+            }
+        }
+    }
+}
