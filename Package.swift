@@ -16,6 +16,13 @@ let nioEmbedded = Target.Dependency.product(name: "NIOEmbedded", package: "swift
 let swiftProtobuf = Target.Dependency.product(name: "SwiftProtobuf", package: "swift-protobuf")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let sqlKit = Target.Dependency.product(name: "SQLKit", package: "sql-kit")
+let sqliteKit = Target.Dependency.product(name: "SQLiteKit", package: "sqlite-kit")
+let sqliteNIO = Target.Dependency.product(name: "SQLiteNIO", package: "sqlite-nio")
+let postgresKit = Target.Dependency.product(name: "PostgresKit", package: "postgres-kit")
+let postgresNIO = Target.Dependency.product(name: "PostgresNIO", package: "postgres-nio")
+let asyncKit = Target.Dependency.product(name: "AsyncKit", package: "async-kit")
+let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 
 // MARK: - C libraries from the system (Debian -dev packages; `scripts/setup` installs them)
 
@@ -65,6 +72,18 @@ libraries += [
     .target(name: "Tokens", dependencies: ["Sodium"], swiftSettings: defaultSwiftSettings),
 ]
 
+libraries += [
+    // What the services share: configuration, SQL (SQLite or PostgreSQL), migrations, identity, bootstrap.
+    .target(
+        name: "ServiceSupport",
+        dependencies: [
+            "RPC", "Protos", sqlKit, sqliteKit, sqliteNIO, postgresKit, postgresNIO, asyncKit, serviceLifecycle,
+            nioCore, nioPosix, logging,
+        ],
+        swiftSettings: defaultSwiftSettings
+    )
+]
+
 // MARK: - Executables
 
 var executables: [Target] = [
@@ -103,6 +122,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/vapor/async-kit.git", from: "1.22.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: systemLibraries + libraries + executables + tests
 )
