@@ -81,7 +81,13 @@ libraries += [
             nioCore, nioPosix, logging,
         ],
         swiftSettings: defaultSwiftSettings
-    )
+    ),
+    // Test helpers for service tests: throwaway databases (SQLite, PostgreSQL), a TCP fault proxy, a fault injector.
+    .target(
+        name: "ServiceSupportTesting",
+        dependencies: ["ServiceSupport", "RPC", sqlKit, nioCore, nioPosix, logging],
+        swiftSettings: defaultSwiftSettings
+    ),
 ]
 
 // MARK: - Executables
@@ -112,6 +118,16 @@ var tests: [Target] = [
 tests += [
     .testTarget(name: "SodiumTests", dependencies: ["Sodium"], swiftSettings: defaultSwiftSettings),
     .testTarget(name: "TokensTests", dependencies: ["Tokens", "Sodium"], swiftSettings: defaultSwiftSettings),
+]
+
+tests += [
+    .testTarget(
+        name: "ServiceSupportTests",
+        dependencies: [
+            "ServiceSupport", "ServiceSupportTesting", "RPC", "Protos", sqlKit, swiftProtobuf, nioCore, logging,
+        ],
+        swiftSettings: defaultSwiftSettings
+    )
 ]
 
 let package = Package(
