@@ -16,6 +16,7 @@ let nioEmbedded = Target.Dependency.product(name: "NIOEmbedded", package: "swift
 let swiftProtobuf = Target.Dependency.product(name: "SwiftProtobuf", package: "swift-protobuf")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let sqlKit = Target.Dependency.product(name: "SQLKit", package: "sql-kit")
 
 // MARK: - C libraries from the system (Debian -dev packages; `scripts/setup` installs them)
 
@@ -75,6 +76,17 @@ var executables: [Target] = [
     )
 ]
 
+// MARK: - Services (DESIGN.md §2: services/<name>/Sources, a library and a thin executable each)
+
+libraries += [
+    .target(
+        name: "AuthService",
+        dependencies: ["RPC", "Protos", "Sodium", "Tokens", sqlKit, nioCore, nioPosix, swiftProtobuf, logging],
+        path: "services/auth/Sources/AuthService",
+        swiftSettings: defaultSwiftSettings
+    )
+]
+
 // MARK: - Tests
 
 var tests: [Target] = [
@@ -93,6 +105,11 @@ var tests: [Target] = [
 tests += [
     .testTarget(name: "SodiumTests", dependencies: ["Sodium"], swiftSettings: defaultSwiftSettings),
     .testTarget(name: "TokensTests", dependencies: ["Tokens", "Sodium"], swiftSettings: defaultSwiftSettings),
+    .testTarget(
+        name: "AuthServiceTests",
+        dependencies: ["AuthService", "RPC", "Protos", "Sodium", "Tokens", sqlKit, nioCore, nioPosix, logging],
+        swiftSettings: defaultSwiftSettings
+    ),
 ]
 
 let package = Package(
@@ -103,6 +120,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
     ],
     targets: systemLibraries + libraries + executables + tests
 )
