@@ -107,7 +107,9 @@ tests += [
     .testTarget(name: "TokensTests", dependencies: ["Tokens", "Sodium"], swiftSettings: defaultSwiftSettings),
     .testTarget(
         name: "AuthServiceTests",
-        dependencies: ["AuthService", "RPC", "Protos", "Sodium", "Tokens", sqlKit, nioCore, nioPosix, logging],
+        dependencies: [
+            "AuthService", "RPC", "Protos", "Sodium", "Tokens", sqlKit, swiftProtobuf, nioCore, nioPosix, logging,
+        ],
         swiftSettings: defaultSwiftSettings
     ),
 ]
