@@ -105,8 +105,19 @@ var executables: [Target] = [
 libraries += [
     .target(
         name: "AuthService",
-        dependencies: ["RPC", "Protos", "Sodium", "Tokens", sqlKit, nioCore, nioPosix, swiftProtobuf, logging],
+        dependencies: [
+            "ServiceSupport", "RPC", "Protos", "Sodium", "Tokens", sqlKit, nioCore, nioPosix, swiftProtobuf, logging,
+        ],
         path: "services/auth/Sources/AuthService",
+        swiftSettings: defaultSwiftSettings
+    )
+]
+
+executables += [
+    .executableTarget(
+        name: "halo-auth",
+        dependencies: ["AuthService", "ServiceSupport", logging],
+        path: "services/auth/Sources/halo-auth",
         swiftSettings: defaultSwiftSettings
     )
 ]
@@ -132,7 +143,8 @@ tests += [
     .testTarget(
         name: "AuthServiceTests",
         dependencies: [
-            "AuthService", "RPC", "Protos", "Sodium", "Tokens", sqlKit, swiftProtobuf, nioCore, nioPosix, logging,
+            "AuthService", "ServiceSupport", "ServiceSupportTesting", "RPC", "Protos", "Sodium", "Tokens", sqlKit,
+            swiftProtobuf, nioCore, nioPosix, logging,
         ],
         swiftSettings: defaultSwiftSettings
     ),

@@ -9,8 +9,6 @@ extension AuthService {
         package var accessTokenLifetime: Duration
         /// Lifetime of a refresh token from its issue; each rotation starts a new one.
         package var refreshTokenLifetime: Duration
-        /// Argon2id cost and the size of the hashing pool.
-        package var passwords: PasswordHasher.Configuration
         /// Failed logins per account before RESOURCE_EXHAUSTED, and the window they count in.
         package var loginThrottle: LoginThrottle
 
@@ -24,7 +22,6 @@ extension AuthService {
             self.audience = audience
             self.accessTokenLifetime = accessTokenLifetime
             self.refreshTokenLifetime = refreshTokenLifetime
-            self.passwords = passwords
             self.loginThrottle = loginThrottle
         }
 

@@ -2,13 +2,14 @@ import Foundation
 package import Logging
 import Protos
 package import RPC
+import ServiceSupport
 package import Tokens
 
 /// `halo.auth.v1.AuthService`: accounts, Argon2id passwords, EdDSA access tokens and rotating refresh tokens.
 ///
 /// Every handler validates first, then talks to the store; a store that cannot reach its database makes the
 /// call fail UNAVAILABLE, never INTERNAL and never as a wrong password (and never counts as a failed login).
-package final class AuthService: Sendable {
+package final class AuthService: RPCService {
     let configuration: Configuration
     let store: any AuthStore
     let hasher: PasswordHasher
@@ -17,14 +18,14 @@ package final class AuthService: Sendable {
     let clock: AuthClock
     let logger: Logger
 
-    /// A service over `store`, signing with `keys.current`. Starts the hashing threads.
+    /// A service over `store`, hashing on `hasher` (the caller shuts it down) and signing with `keys.current`.
     package init(
-        configuration: Configuration, store: any AuthStore, keys: SigningKeySet, clock: AuthClock = .system,
-        logger: Logger
-    ) throws {
+        configuration: Configuration, store: any AuthStore, hasher: PasswordHasher, keys: SigningKeySet,
+        clock: AuthClock = .system, logger: Logger
+    ) {
         self.configuration = configuration
         self.store = store
-        self.hasher = try PasswordHasher(configuration: configuration.passwords)
+        self.hasher = hasher
         self.keys = keys
         self.signer = TokenSigner(
             keys: keys,
@@ -36,10 +37,7 @@ package final class AuthService: Sendable {
         self.logger = logger
     }
 
-    /// Stops the hashing threads.
-    package func shutdown() async {
-        await self.hasher.shutdown()
-    }
+    package var serviceName: String { AuthMethods.service }
 
     /// Adds the seven methods to `router`.
     package func register(in router: inout Router) {

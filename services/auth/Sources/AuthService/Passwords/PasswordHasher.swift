@@ -1,5 +1,5 @@
 import NIOPosix
-package import RPC
+import RPC
 package import Sodium
 import Tokens
 
@@ -59,9 +59,14 @@ package final class PasswordHasher: Sendable {
         return hash != nil && matches
     }
 
-    /// True when `hash` was made with other parameters than the current ones (rehash after a login).
+    /// True when `hash` was made with weaker parameters than the current ones (or is not Argon2id): rehash it
+    /// after a successful login. Stronger hashes are left alone, so instances configured differently during a
+    /// rollout do not undo each other's work.
     package func needsRehash(_ hash: String) -> Bool {
-        self.argon2.needsRehash(hash)
+        guard self.argon2.needsRehash(hash) else { return false }
+        guard let cost = PHCCost(hash) else { return true }
+        let current = self.argon2.configuration
+        return cost.memoryKiB * 1024 < current.memoryLimitBytes || cost.passes < current.opsLimit
     }
 
     /// Stops the hashing threads after the work in hand.

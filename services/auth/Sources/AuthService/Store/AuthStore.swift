@@ -42,7 +42,4 @@ package protocol AuthStore: Sendable {
     func rotate(_ spent: RefreshTokenRecord, to next: RefreshTokenRecord, at: Date) async throws -> Bool
     /// Revokes every unrevoked token of a family.
     func revokeFamily(_ familyID: UUID, at: Date) async throws
-
-    /// Succeeds when the database answers (readiness probe).
-    func ping() async throws
 }
