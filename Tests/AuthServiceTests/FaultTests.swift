@@ -10,7 +10,7 @@ struct FaultTests {
         "database down: UNAVAILABLE (never INTERNAL or a wrong password), NOT_SERVING, no failed login counted",
         arguments: Backend.allCases)
     func databaseDown(backend: Backend) async throws {
-        try await AuthHarness.with(backend) { harness in
+        try await AuthHarness.with(backend, proxied: true) { harness in
             let registered = try await harness.register()
             #expect(try await harness.healthStatus() == .serving)
             await harness.takeDatabaseDown()
