@@ -115,6 +115,31 @@ struct LoginTests {
         }
     }
 
+    @Test("a parallel burst of wrong passwords gets five guesses, not one per request", arguments: Backend.allCases)
+    func parallelBurst(backend: Backend) async throws {
+        try await AuthHarness.with(backend) { harness in
+            _ = try await harness.register()
+            let codes = await withTaskGroup(of: RPCError.Code?.self) { group in
+                for round in 0..<12 {
+                    group.addTask {
+                        do {
+                            _ = try await harness.login(password: "guess number \(round)")
+                            return nil
+                        } catch {
+                            return (error as? RPCError)?.code ?? .unknown
+                        }
+                    }
+                }
+                var codes: [RPCError.Code?] = []
+                for await code in group { codes.append(code) }
+                return codes
+            }
+            #expect(codes.filter { $0 == .unauthenticated }.count == 5)
+            #expect(codes.filter { $0 == .resourceExhausted }.count == 7)
+            #expect(try await harness.count("login_failures") == 5)
+        }
+    }
+
     @Test("unknown emails are throttled exactly like accounts", arguments: Backend.allCases)
     func lockoutUnknownEmail(backend: Backend) async throws {
         try await AuthHarness.with(backend) { harness in

@@ -23,9 +23,20 @@ extension AuthService {
         // Lower-cased like stored emails; a malformed address simply matches no account.
         let email = String(decoding: request.email.utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
         let account = LoginThrottle.accountKey(email: email)
+        // Check, verify and record as one step per account (in this process): a parallel burst queues here
+        // and sees the failures recorded before it, instead of all passing the check at once.
+        return try await self.loginGate.withPermit(for: account) {
+            try await self.attemptLogin(email: email, password: password, account: account)
+        }
+    }
+
+    private func attemptLogin(
+        email: String, password: String, account: String
+    ) async throws
+        -> Halo_Auth_V1_TokenResponse
+    {
         let throttle = self.configuration.loginThrottle
         let now = self.clock.now()
-
         let failures = try await self.withStore {
             try await $0.loginFailures(account: account, since: throttle.windowStart(at: now))
         }

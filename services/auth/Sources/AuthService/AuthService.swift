@@ -17,6 +17,8 @@ package final class AuthService: RPCService {
     let signer: TokenSigner
     let clock: AuthClock
     let logger: Logger
+    /// Login attempts for one account run one at a time, so a parallel burst cannot outrun the throttle.
+    let loginGate: KeyedGate
 
     /// A service over `store`, hashing on `hasher` (the caller shuts it down) and signing with `keys.current`.
     package init(
@@ -35,6 +37,13 @@ package final class AuthService: RPCService {
             clock: clock.tokenClock)
         self.clock = clock
         self.logger = logger
+        var busy = Metadata()
+        busy.add("retry-after", "1")
+        self.loginGate = KeyedGate(
+            maximumWaiters: 16,
+            busyError: RPCError(
+                code: .resourceExhausted, message: "too many login attempts in progress for this account; try again",
+                metadata: busy))
     }
 
     package var serviceName: String { AuthMethods.service }
