@@ -107,6 +107,28 @@ var executables: [Target] = [
     )
 ]
 
+// MARK: - Services (DESIGN.md §2: services/<name>/Sources, a library and a thin executable each)
+
+libraries += [
+    .target(
+        name: "AuthService",
+        dependencies: [
+            "ServiceSupport", "RPC", "Protos", "Sodium", "Tokens", sqlKit, nioCore, nioPosix, swiftProtobuf, logging,
+        ],
+        path: "services/auth/Sources/AuthService",
+        swiftSettings: defaultSwiftSettings
+    )
+]
+
+executables += [
+    .executableTarget(
+        name: "halo-auth",
+        dependencies: ["AuthService", "ServiceSupport", logging],
+        path: "services/auth/Sources/halo-auth",
+        swiftSettings: defaultSwiftSettings
+    )
+]
+
 // MARK: - Tests
 
 var tests: [Target] = [
@@ -130,6 +152,14 @@ var tests: [Target] = [
 tests += [
     .testTarget(name: "SodiumTests", dependencies: ["Sodium"], swiftSettings: defaultSwiftSettings),
     .testTarget(name: "TokensTests", dependencies: ["Tokens", "Sodium"], swiftSettings: defaultSwiftSettings),
+    .testTarget(
+        name: "AuthServiceTests",
+        dependencies: [
+            "AuthService", "ServiceSupport", "ServiceSupportTesting", "RPC", "Protos", "Sodium", "Tokens", sqlKit,
+            swiftProtobuf, nioCore, nioPosix, logging,
+        ],
+        swiftSettings: defaultSwiftSettings
+    ),
 ]
 
 tests += [
