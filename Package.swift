@@ -79,7 +79,8 @@ libraries += [
 
 libraries += [
     // The one Redis client: hiredis as the RESP codec in a NIO handler; connection, pool, pub/sub.
-    .target(name: "Redis", dependencies: ["CHiredis", nioCore, nioPosix, logging], swiftSettings: defaultSwiftSettings),
+    .target(
+        name: "Redis", dependencies: ["CHiredis", nioCore, nioPosix, logging], swiftSettings: defaultSwiftSettings),
     // What the services share: configuration, SQL (SQLite or PostgreSQL), migrations, identity, bootstrap.
     .target(
         name: "ServiceSupport",
@@ -175,7 +176,7 @@ tests += [
             "ServiceSupport", "ServiceSupportTesting", "RPC", "Protos", sqlKit, swiftProtobuf, nioCore, logging,
         ],
         swiftSettings: defaultSwiftSettings
-    )
+    ),
 ]
 
 // MARK: - Video service (services/video)

@@ -101,18 +101,23 @@ func withEchoServer<Result>(
     let events = Events()
     var configuration = Server.Configuration()
     configure(&configuration)
+    // Loops of its own: what other suites in this process do to the shared loops can't stall it.
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     let server = Server(
-        configuration: configuration, router: Echo.router(events: events), logger: Logger(label: "test.server"))
+        configuration: configuration, router: Echo.router(events: events), group: group,
+        logger: Logger(label: "test.server"))
     let address = try await server.start()
-    let client = ClientConnection(host: "127.0.0.1", port: address.port!)
+    let client = ClientConnection(host: "127.0.0.1", port: address.port!, eventLoop: group.next())
     do {
         let result = try await body(server, client, events)
         await client.close()
         await server.shutdownGracefully()
+        try await group.shutdownGracefully()
         return result
     } catch {
         await client.close()
         await server.shutdownGracefully()
+        try? await group.shutdownGracefully()
         throw error
     }
 }
