@@ -56,7 +56,16 @@ struct PooledSQLDatabase<Source: ConnectionPoolSource & Sendable>: SQLDatabase w
             throw error
         }
         defer { self.pool.releaseConnection(connection, logger: self.logger) }
-        return try await body(connection)
+        // A request given up on (a timeout cancels its task) may be waiting on a connection that
+        // will never answer, e.g. one whose server went away without the client seeing it. Close
+        // the connection then: the statement fails at once and the pool replaces the connection.
+        // Otherwise the lease is never returned and the pool on that event loop stays full, so
+        // every later request there waits out the acquire timeout, even once the database is back.
+        return try await withTaskCancellationHandler {
+            try await body(connection)
+        } onCancel: {
+            _ = connection.close()
+        }
     }
 
     /// Tells the gate how getting a connection went. Waiting too long for a busy pool is not a
