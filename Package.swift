@@ -16,6 +16,13 @@ let nioEmbedded = Target.Dependency.product(name: "NIOEmbedded", package: "swift
 let swiftProtobuf = Target.Dependency.product(name: "SwiftProtobuf", package: "swift-protobuf")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let sqlKit = Target.Dependency.product(name: "SQLKit", package: "sql-kit")
+let sqliteKit = Target.Dependency.product(name: "SQLiteKit", package: "sqlite-kit")
+let sqliteNIO = Target.Dependency.product(name: "SQLiteNIO", package: "sqlite-nio")
+let postgresKit = Target.Dependency.product(name: "PostgresKit", package: "postgres-kit")
+let postgresNIO = Target.Dependency.product(name: "PostgresNIO", package: "postgres-nio")
+let asyncKit = Target.Dependency.product(name: "AsyncKit", package: "async-kit")
+let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 
 // MARK: - C libraries from the system (Debian -dev packages; `scripts/setup` installs them)
 
@@ -67,7 +74,22 @@ libraries += [
 
 libraries += [
     // The one Redis client: hiredis as the RESP codec in a NIO handler; connection, pool, pub/sub.
-    .target(name: "Redis", dependencies: ["CHiredis", nioCore, nioPosix, logging], swiftSettings: defaultSwiftSettings)
+    .target(name: "Redis", dependencies: ["CHiredis", nioCore, nioPosix, logging], swiftSettings: defaultSwiftSettings),
+    // What the services share: configuration, SQL (SQLite or PostgreSQL), migrations, identity, bootstrap.
+    .target(
+        name: "ServiceSupport",
+        dependencies: [
+            "RPC", "Protos", sqlKit, sqliteKit, sqliteNIO, postgresKit, postgresNIO, asyncKit, serviceLifecycle,
+            nioCore, nioPosix, logging,
+        ],
+        swiftSettings: defaultSwiftSettings
+    ),
+    // Test helpers for service tests: throwaway databases (SQLite, PostgreSQL), a TCP fault proxy, a fault injector.
+    .target(
+        name: "ServiceSupportTesting",
+        dependencies: ["ServiceSupport", "RPC", sqlKit, nioCore, nioPosix, logging],
+        swiftSettings: defaultSwiftSettings
+    ),
 ]
 
 // MARK: - Executables
@@ -111,7 +133,14 @@ tests += [
         name: "RedisTests",
         dependencies: ["Redis", nioCore, nioPosix, nioEmbedded, logging],
         swiftSettings: defaultSwiftSettings
-    )
+    ),
+    .testTarget(
+        name: "ServiceSupportTests",
+        dependencies: [
+            "ServiceSupport", "ServiceSupportTesting", "RPC", "Protos", sqlKit, swiftProtobuf, nioCore, logging,
+        ],
+        swiftSettings: defaultSwiftSettings
+    ),
 ]
 
 let package = Package(
@@ -122,6 +151,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/vapor/async-kit.git", from: "1.22.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: systemLibraries + libraries + executables + tests
 )

@@ -1,0 +1,100 @@
+@preconcurrency import AsyncKit
+import Foundation
+package import Logging
+package import NIOCore
+import NIOPosix
+import PostgresKit
+import PostgresNIO
+import SQLKit
+import SQLiteKit
+import SQLiteNIO
+
+/// Opens a service's database from its URL: SQLite (sqlite-kit) or PostgreSQL (postgres-kit), both
+/// behind the same `SQLDatabase` and a bounded pool. Connections open lazily, so opening succeeds
+/// while the server is down; the first query (or ``ServiceDatabase/ping(timeout:)``) tells.
+package enum DatabaseFactory {
+    /// Opens the database at `url` (see ``DatabaseLocation``); nil is SQLite at `<dataDirectory>/<service>.sqlite`.
+    package static func open(
+        url: String?, dataDirectory: String, service: String,
+        configuration: ServiceConfiguration.Database = .init(), logger: Logger,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> ServiceDatabase {
+        switch try DatabaseLocation(url: url, dataDirectory: dataDirectory, service: service) {
+        case .sqlite(let path):
+            return try await self.openSQLite(
+                path: path, configuration: configuration, logger: logger, eventLoopGroup: eventLoopGroup)
+        case .postgres(let url):
+            return try self.openPostgres(
+                url: url, configuration: configuration, logger: logger, eventLoopGroup: eventLoopGroup)
+        }
+    }
+
+    /// Opens the database a service configuration names.
+    package static func open(
+        _ configuration: ServiceConfiguration, service: String, logger: Logger,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> ServiceDatabase {
+        try await self.open(
+            url: configuration.databaseURL, dataDirectory: configuration.dataDirectory, service: service,
+            configuration: configuration.database, logger: logger, eventLoopGroup: eventLoopGroup)
+    }
+
+    private static func openSQLite(
+        path: String, configuration: ServiceConfiguration.Database, logger: Logger,
+        eventLoopGroup: any EventLoopGroup
+    ) async throws -> ServiceDatabase {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let perLoop = Self.connectionsPerLoop(configuration.maxConnections, eventLoopGroup)
+        // One thread per connection: a connection waiting out another writer's lock (busy timeout)
+        // then never holds up the one that has it.
+        let threadPool = NIOThreadPool(numberOfThreads: perLoop * Self.loopCount(eventLoopGroup))
+        threadPool.start()
+        let pool = EventLoopGroupConnectionPool(
+            source: SQLiteSource(path: path, busyTimeout: configuration.busyTimeout, threadPool: threadPool),
+            maxConnectionsPerEventLoop: perLoop, requestTimeout: TimeAmount(configuration.acquireTimeout),
+            logger: logger, on: eventLoopGroup)
+        let sql = PooledSQLDatabase(
+            pool: pool, logger: logger, dialect: SQLiteDialect(), queryLogLevel: .trace,
+            makeSQL: { $0.sql(queryLogLevel: .trace) })
+        logger.info("database opened", metadata: ["dialect": "sqlite", "path": "\(path)"])
+        return ServiceDatabase(sql: sql, dialect: .sqlite) {
+            try? await pool.shutdownAsync()
+            try? await threadPool.shutdownGracefully()
+        }
+    }
+
+    private static func openPostgres(
+        url: String, configuration: ServiceConfiguration.Database, logger: Logger,
+        eventLoopGroup: any EventLoopGroup
+    ) throws -> ServiceDatabase {
+        var postgres = try SQLPostgresConfiguration(url: url)
+        postgres.coreConfiguration.options.connectTimeout = TimeAmount(configuration.connectTimeout)
+        let perLoop = Self.connectionsPerLoop(configuration.maxConnections, eventLoopGroup)
+        let pool = EventLoopGroupConnectionPool(
+            source: PostgresConnectionSource(sqlConfiguration: postgres), maxConnectionsPerEventLoop: perLoop,
+            requestTimeout: TimeAmount(configuration.acquireTimeout), pruneInterval: .seconds(60),
+            maxIdleTimeBeforePruning: .seconds(300), logger: logger, on: eventLoopGroup)
+        let sql = PooledSQLDatabase(
+            pool: pool, logger: logger, dialect: PostgresDialect(), queryLogLevel: .trace,
+            makeSQL: { $0.sql(queryLogLevel: .trace) })
+        var metadata: Logger.Metadata = ["dialect": "postgres"]
+        if let host = URLComponents(string: url)?.host { metadata["host"] = "\(host)" }
+        logger.info("database opened", metadata: metadata)
+        return ServiceDatabase(sql: sql, dialect: .postgres) {
+            try? await pool.shutdownAsync()
+        }
+    }
+
+    private static func loopCount(_ group: any EventLoopGroup) -> Int {
+        var count = 0
+        for _ in group.makeIterator() { count += 1 }
+        return max(1, count)
+    }
+
+    /// AsyncKit pools per event loop; `total` is spread over the loops, at least one each.
+    private static func connectionsPerLoop(_ total: Int, _ group: any EventLoopGroup) -> Int {
+        let loops = self.loopCount(group)
+        return max(1, (max(1, total) + loops - 1) / loops)
+    }
+}

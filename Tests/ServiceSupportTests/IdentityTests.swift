@@ -1,0 +1,83 @@
+import Foundation
+import RPC
+import ServiceSupport
+import Testing
+
+@Suite struct IdentityTests {
+    let user = UUID()
+
+    @Test func anonymousWithoutHeaders() throws {
+        let identity = try Identity(metadata: Metadata())
+        #expect(identity == .anonymous)
+        #expect(throws: RPCError.self) { try identity.requireUser() }
+        do {
+            _ = try identity.requireUser()
+        } catch {
+            #expect(error.code == .unauthenticated)
+        }
+    }
+
+    @Test func parsesUserAndFlags() throws {
+        let identity = try Identity(
+            metadata: Metadata([
+                "x-halo-user-id": self.user.uuidString, "x-halo-adult": "true", "x-halo-admin": "false",
+            ]))
+        #expect(identity.userID == self.user)
+        #expect(identity.isAdult)
+        #expect(!identity.isAdmin)
+        #expect(try identity.requireUser() == self.user)
+        #expect(identity.mayModify(ownedBy: self.user))
+        #expect(!identity.mayModify(ownedBy: UUID()))
+    }
+
+    @Test func lowerCaseIdsParseToo() throws {
+        let identity = try Identity(metadata: Metadata(["x-halo-user-id": self.user.lowercasedString]))
+        #expect(identity.userID == self.user)
+    }
+
+    @Test func adminMayModifyAnything() throws {
+        let identity = try Identity(
+            metadata: Metadata(["x-halo-user-id": self.user.uuidString, "x-halo-admin": "true"]))
+        #expect(identity.isAdmin)
+        #expect(identity.mayModify(ownedBy: UUID()))
+    }
+
+    @Test func flagsWithoutAUserGrantNothing() throws {
+        let identity = try Identity(metadata: Metadata(["x-halo-adult": "true", "x-halo-admin": "true"]))
+        #expect(identity == .anonymous)
+        #expect(!identity.mayModify(ownedBy: UUID()))
+    }
+
+    @Test(arguments: [
+        ["x-halo-user-id": "not-a-uuid"],
+        ["x-halo-user-id": "' OR '1'='1"],
+        ["x-halo-user-id": ""],
+        ["x-halo-adult": "yes"],
+        ["x-halo-admin": "TRUE"],
+        ["x-halo-admin": "1"],
+    ])
+    func malformedHeadersAreUnauthenticated(_ headers: [String: String]) {
+        var metadata = Metadata()
+        metadata.add("x-halo-user-id", UUID().uuidString)
+        for (key, value) in headers {
+            metadata.remove(key)
+            metadata.add(key, value)
+        }
+        #expect {
+            try Identity(metadata: metadata)
+        } throws: { error in
+            (error as? RPCError)?.code == .unauthenticated
+        }
+    }
+
+    @Test func repeatedHeadersAreUnauthenticated() {
+        var metadata = Metadata()
+        metadata.add("x-halo-user-id", UUID().uuidString)
+        metadata.add("x-halo-user-id", UUID().uuidString)
+        #expect {
+            try Identity(metadata: metadata)
+        } throws: { error in
+            (error as? RPCError)?.code == .unauthenticated
+        }
+    }
+}
