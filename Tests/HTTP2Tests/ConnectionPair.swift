@@ -55,11 +55,17 @@ final class ConnectionPair {
         }
     }
 
-    /// Opens a client stream with a simple request head.
+    /// Opens a client stream with a simple request head and a new ``RecordingHandler``.
     func openStream(
-        path: String = "/test", extraHeaders: [Header] = [], endStream: Bool = false,
-        handler: RecordingHandler = RecordingHandler()
+        path: String = "/test", extraHeaders: [Header] = [], endStream: Bool = false
     ) throws -> (Stream, RecordingHandler) {
+        try self.openStream(path: path, extraHeaders: extraHeaders, endStream: endStream, handler: RecordingHandler())
+    }
+
+    /// Opens a client stream with a simple request head and any handler.
+    func openStream<Handler: StreamHandler>(
+        path: String = "/test", extraHeaders: [Header] = [], endStream: Bool = false, handler: Handler
+    ) throws -> (Stream, Handler) {
         let headers =
             [
                 Header(":method", "POST"), Header(":scheme", "http"), Header(":path", path),
