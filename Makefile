@@ -28,7 +28,7 @@ build: setup
 	$(SWIFT) build --build-tests
 
 lint:
-	$(SWIFT) format lint --strict --recursive --parallel Sources Tests Package.swift
+	$(SWIFT) format lint --strict --recursive --parallel Sources Tests services Package.swift
 
 protos:
 	scripts/gen-protos

@@ -143,6 +143,35 @@ tests += [
     ),
 ]
 
+// MARK: - Video service (services/video)
+
+libraries += [
+    // halo.video.v1.VideoService: handlers, validation, store (SQL and in-memory), migrations.
+    .target(
+        name: "VideoService",
+        dependencies: ["ServiceSupport", "RPC", "Protos", sqlKit, swiftProtobuf, logging],
+        path: "services/video/Sources/VideoService",
+        swiftSettings: defaultSwiftSettings
+    )
+]
+executables += [
+    .executableTarget(
+        name: "halo-video",
+        dependencies: ["VideoService", "ServiceSupport", logging],
+        path: "services/video/Sources/halo-video",
+        swiftSettings: defaultSwiftSettings
+    )
+]
+tests += [
+    .testTarget(
+        name: "VideoServiceTests",
+        dependencies: [
+            "VideoService", "ServiceSupport", "ServiceSupportTesting", "RPC", "Protos", swiftProtobuf, nioCore, logging,
+        ],
+        swiftSettings: defaultSwiftSettings
+    )
+]
+
 let package = Package(
     name: "halo",
     platforms: [.macOS(.v15)],

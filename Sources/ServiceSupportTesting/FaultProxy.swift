@@ -31,7 +31,9 @@ package final class FaultProxy: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.autoRead, value: false)
             .childChannelInitializer { [self] inbound in
-                inbound.eventLoop.makeCompletedFuture { self.accept(inbound) }
+                inbound.eventLoop.makeCompletedFuture {
+                    try inbound.pipeline.syncOperations.addHandler(InboundRelay(proxy: self))
+                }
             }
             .bind(host: "127.0.0.1", port: 0)
             .get()
@@ -60,57 +62,87 @@ package final class FaultProxy: Sendable {
         try? await listener?.close()
     }
 
-    private func accept(_ inbound: any Channel) {
-        let isCut = self.state.withLock { state in
-            if !state.isCut { self.track(inbound, in: &state) }
-            return state.isCut
+    /// Tracks a channel until it closes; false (and nothing tracked) while cut.
+    fileprivate func admit(_ channel: any Channel) -> Bool {
+        let id = ObjectIdentifier(channel)
+        let admitted = self.state.withLock { state in
+            guard !state.isCut else { return false }
+            state.connections[id] = channel
+            return true
         }
-        guard !isCut else {
+        if admitted {
+            channel.closeFuture.whenComplete { [weak self] _ in
+                _ = self?.state.withLock { $0.connections.removeValue(forKey: id) }
+            }
+        }
+        return admitted
+    }
+
+    /// Opens the upstream connection for an accepted (active) one, then lets bytes flow both ways.
+    fileprivate func connect(_ inbound: any Channel, relay: InboundRelay) {
+        guard self.admit(inbound) else {
             inbound.close(promise: nil)
             return
         }
+        let relay = NIOLoopBound(relay, eventLoop: inbound.eventLoop)
         ClientBootstrap(group: inbound.eventLoop)
             .channelInitializer { outbound in
                 outbound.eventLoop.makeCompletedFuture {
-                    try outbound.pipeline.syncOperations.addHandler(Relay(partner: inbound))
+                    try outbound.pipeline.syncOperations.addHandler(OutboundRelay(partner: inbound))
                 }
             }
             .connect(host: self.targetHost, port: self.targetPort)
             .whenComplete { result in
                 switch result {
                 case .success(let outbound):
-                    let isCut = self.state.withLock { state in
-                        if !state.isCut { self.track(outbound, in: &state) }
-                        return state.isCut
-                    }
-                    do {
-                        guard !isCut else { throw ChannelError.ioOnClosedChannel }
-                        try inbound.pipeline.syncOperations.addHandler(Relay(partner: outbound))
-                        try inbound.syncOptions?.setOption(.autoRead, value: true)
-                        inbound.read()
-                    } catch {
+                    guard self.admit(outbound), inbound.isActive else {
                         inbound.close(promise: nil)
                         outbound.close(promise: nil)
+                        return
                     }
+                    relay.value.partner = outbound
+                    inbound.setOption(.autoRead, value: true).whenComplete { _ in inbound.read() }
                 case .failure:
                     inbound.close(promise: nil)
                 }
             }
     }
+}
 
-    private func track(_ channel: any Channel, in state: inout State) {
-        let id = ObjectIdentifier(channel)
-        state.connections[id] = channel
-        channel.closeFuture.whenComplete { [weak self] _ in
-            _ = self?.state.withLock { $0.connections.removeValue(forKey: id) }
-        }
+/// The accepted side: connects upstream once active, then forwards what it reads.
+private final class InboundRelay: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    private let proxy: FaultProxy
+    /// Set on the channel's event loop once the upstream connection is open.
+    var partner: (any Channel)?
+
+    init(proxy: FaultProxy) {
+        self.proxy = proxy
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.proxy.connect(context.channel, relay: self)
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        self.partner?.writeAndFlush(self.unwrapInboundIn(data), promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.partner?.close(promise: nil)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
     }
 }
 
-/// Writes what one side reads to the other, and closes the other when one side closes.
-private final class Relay: ChannelInboundHandler {
+/// The upstream side: forwards what it reads to the accepted connection.
+private final class OutboundRelay: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
 
     private let partner: any Channel
 

@@ -53,10 +53,13 @@ package struct TestDatabase: Sendable {
     static var databaseSettings: ServiceConfiguration.Database {
         var settings = ServiceConfiguration.Database()
         settings.maxConnections = 2
-        settings.connectTimeout = .seconds(2)
-        settings.acquireTimeout = .seconds(2)
+        // Generous for a small, busy machine running tests in parallel, yet below the calls' own
+        // deadlines. Faults still show at once: a refused or closed connection fails without waiting.
+        settings.connectTimeout = .seconds(5)
+        settings.acquireTimeout = .seconds(5)
+        settings.reconnectInterval = .milliseconds(100)
         settings.probeInterval = .milliseconds(100)
-        settings.probeTimeout = .seconds(1)
+        settings.probeTimeout = .seconds(5)
         settings.startupTimeout = .seconds(5)
         return settings
     }

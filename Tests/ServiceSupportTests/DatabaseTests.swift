@@ -73,7 +73,7 @@ import Testing
         try await TestDatabase(dialect: .postgres, url: url, dataDirectory: "/tmp").withOpen(
             service: "db", logger: self.logger
         ) { database in
-            let error = await #expect(throws: (any Error).self) { try await database.ping(timeout: .seconds(5)) }
+            let error = await #expect(throws: (any Error).self) { try await database.ping(timeout: .seconds(10)) }
             let failure = try #require(error)
             #expect(DatabaseErrors.isUnavailable(failure))
             #expect(DatabaseErrors.rpcError(for: failure).code == .unavailable)
@@ -87,31 +87,41 @@ import Testing
             let proxy = FaultProxy(targetHost: try #require(target.host), targetPort: try #require(target.port))
             let port = try await proxy.start()
             let proxied = TestDatabases.replacingAddress(in: direct, host: "127.0.0.1", port: port)
-            let database = try await TestDatabase(dialect: .postgres, url: proxied, dataDirectory: fresh.dataDirectory)
-                .open(service: "db", logger: self.logger)
-            try await database.ping(timeout: .seconds(5))
-            await proxy.cut()
-            let error = await #expect(throws: (any Error).self) { try await database.ping(timeout: .seconds(5)) }
-            #expect(DatabaseErrors.isUnavailable(try #require(error)))
-            proxy.restore()
-            try await database.ping(timeout: .seconds(5))
-            await database.shutdown()
+            try await TestDatabase(dialect: .postgres, url: proxied, dataDirectory: fresh.dataDirectory).withOpen(
+                service: "db", logger: self.logger
+            ) { database in
+                try await database.ping(timeout: .seconds(10))
+                await proxy.cut()
+                let error = await #expect(throws: (any Error).self) { try await database.ping(timeout: .seconds(10)) }
+                #expect(DatabaseErrors.isUnavailable(try #require(error)))
+                // While connecting fails, requests keep failing as unavailable (at once, within the reconnect interval).
+                let again = await #expect(throws: (any Error).self) { try await database.ping(timeout: .seconds(10)) }
+                #expect(DatabaseErrors.isUnavailable(try #require(again)))
+                proxy.restore()
+                // One attempt per reconnect interval goes through; the first that connects reopens the gate.
+                let deadline = ContinuousClock.now + .seconds(10)
+                while (try? await database.ping(timeout: .seconds(10))) == nil {
+                    try #require(ContinuousClock.now < deadline, "the database did not come back")
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                try await database.ping(timeout: .seconds(10))
+            }
             await proxy.stop()
         }
     }
 
     @Test func injectedFaultsAreUnavailable() async throws {
         try await TestDatabases.withFresh(.sqlite) { fresh in
-            let opened = try await fresh.open(service: "db", logger: self.logger)
-            let faults = FaultSwitch()
-            let database = opened.replacingSQL(FaultInjectingDatabase(base: opened.sql, faults: faults))
-            try await database.ping(timeout: .seconds(1))
-            faults.fail()
-            let error = await #expect(throws: (any Error).self) { try await database.ping(timeout: .seconds(1)) }
-            #expect(DatabaseErrors.rpcError(for: try #require(error)).code == .unavailable)
-            faults.recover()
-            try await database.ping(timeout: .seconds(1))
-            await database.shutdown()
+            try await fresh.withOpen(service: "db", logger: self.logger) { opened in
+                let faults = FaultSwitch()
+                let database = opened.replacingSQL(FaultInjectingDatabase(base: opened.sql, faults: faults))
+                try await database.ping(timeout: .seconds(10))
+                faults.fail()
+                let error = await #expect(throws: (any Error).self) { try await database.ping(timeout: .seconds(10)) }
+                #expect(DatabaseErrors.rpcError(for: try #require(error)).code == .unavailable)
+                faults.recover()
+                try await database.ping(timeout: .seconds(10))
+            }
         }
     }
 

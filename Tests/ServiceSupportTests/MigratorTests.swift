@@ -25,17 +25,16 @@ import Testing
     @Test(arguments: ServiceDatabase.Dialect.allCases)
     func appliesOnceAcrossRestarts(_ dialect: ServiceDatabase.Dialect) async throws {
         try await TestDatabases.withFresh(dialect) { fresh in
-            let first = try await fresh.open(service: "things", logger: self.logger)
-            #expect(try await self.migrator(first).migrate() == [1, 2])
-            #expect(try await self.migrator(first).migrate() == [])
-            await first.shutdown()
-
+            try await fresh.withOpen(service: "things", logger: self.logger) { (first) async throws in
+                #expect(try await self.migrator(first).migrate() == [1, 2])
+                #expect(try await self.migrator(first).migrate() == [])
+            }
             // A restart: a new pool on the same database.
-            let second = try await fresh.open(service: "things", logger: self.logger)
-            #expect(try await self.migrator(second).migrate() == [])
-            #expect(try await Self.count("runs", second) == 1)
-            #expect(try await Self.count("schema_migrations", second) == 2)
-            await second.shutdown()
+            try await fresh.withOpen(service: "things", logger: self.logger) { (second) async throws in
+                #expect(try await self.migrator(second).migrate() == [])
+                #expect(try await Self.count("runs", second) == 1)
+                #expect(try await Self.count("schema_migrations", second) == 2)
+            }
         }
     }
 
@@ -43,75 +42,79 @@ import Testing
     func twoProcessesStartingAtOnceApplyEachMigrationOnce(_ dialect: ServiceDatabase.Dialect) async throws {
         try await TestDatabases.withFresh(dialect) { fresh in
             // Separate pools stand for separate processes.
-            let databases = [
-                try await fresh.open(service: "things", logger: self.logger),
-                try await fresh.open(service: "things", logger: self.logger),
-                try await fresh.open(service: "things", logger: self.logger),
-            ]
-            let applied = try await withThrowingTaskGroup(of: [Int].self) { group in
-                for database in databases { group.addTask { try await self.migrator(database).migrate() } }
-                var all: [Int] = []
-                for try await versions in group { all += versions }
-                return all
+            try await fresh.withOpen(service: "things", logger: self.logger) { (one) async throws in
+                try await fresh.withOpen(service: "things", logger: self.logger) { (two) async throws in
+                    try await fresh.withOpen(service: "things", logger: self.logger) { (three) async throws in
+                        let applied = try await withThrowingTaskGroup(of: [Int].self) { group in
+                            for database in [one, two, three] {
+                                group.addTask { try await self.migrator(database).migrate() }
+                            }
+                            var all: [Int] = []
+                            for try await versions in group { all += versions }
+                            return all
+                        }
+                        #expect(applied.sorted() == [1, 2])
+                        #expect(try await Self.count("runs", one) == 1)
+                    }
+                }
             }
-            #expect(applied.sorted() == [1, 2])
-            #expect(try await Self.count("runs", databases[0]) == 1)
-            for database in databases { await database.shutdown() }
         }
     }
 
     @Test(arguments: ServiceDatabase.Dialect.allCases)
     func aFailingMigrationLeavesNothingBehind(_ dialect: ServiceDatabase.Dialect) async throws {
         try await TestDatabases.withFresh(dialect) { fresh in
-            let database = try await fresh.open(service: "things", logger: self.logger)
-            let broken =
-                Self.migrations + [
-                    Migration(version: 3, name: "half done") { sql in
-                        try await sql.raw("CREATE TABLE extra (id BIGINT)").run()
-                        try await sql.raw("INSERT INTO no_such_table VALUES (1)").run()
-                    }
-                ]
-            await #expect(throws: (any Error).self) {
-                try await Migrator(database: database, service: "things", migrations: broken, logger: self.logger)
-                    .migrate()
+            try await fresh.withOpen(service: "things", logger: self.logger) { (database) async throws in
+                let broken =
+                    Self.migrations + [
+                        Migration(version: 3, name: "half done") { sql in
+                            try await sql.raw("CREATE TABLE extra (id BIGINT)").run()
+                            try await sql.raw("INSERT INTO no_such_table VALUES (1)").run()
+                        }
+                    ]
+                await #expect(throws: (any Error).self) {
+                    try await Migrator(database: database, service: "things", migrations: broken, logger: self.logger)
+                        .migrate()
+                }
+                #expect(try await Self.count("schema_migrations", database) == 2)
+                // The table the failed migration created was rolled back with it.
+                await #expect(throws: (any Error).self) { try await Self.count("extra", database) }
+                // Fixed, it applies.
+                var fixed = broken
+                fixed[2] = Migration(version: 3, name: "half done", statements: ["CREATE TABLE extra (id BIGINT)"])
+                #expect(
+                    try await Migrator(database: database, service: "things", migrations: fixed, logger: self.logger)
+                        .migrate() == [3])
             }
-            #expect(try await Self.count("schema_migrations", database) == 2)
-            // The table the failed migration created was rolled back with it.
-            await #expect(throws: (any Error).self) { try await Self.count("extra", database) }
-            // Fixed, it applies.
-            var fixed = broken
-            fixed[2] = Migration(version: 3, name: "half done", statements: ["CREATE TABLE extra (id BIGINT)"])
-            #expect(
-                try await Migrator(database: database, service: "things", migrations: fixed, logger: self.logger)
-                    .migrate() == [3])
-            await database.shutdown()
         }
     }
 
     @Test(arguments: ServiceDatabase.Dialect.allCases)
     func servicesSharingADatabaseKeepSeparateHistories(_ dialect: ServiceDatabase.Dialect) async throws {
         try await TestDatabases.withFresh(dialect) { fresh in
-            let database = try await fresh.open(service: "things", logger: self.logger)
-            try await self.migrator(database).migrate()
-            let other = [Migration(version: 1, name: "create others", statements: ["CREATE TABLE others (id BIGINT)"])]
-            #expect(
-                try await Migrator(database: database, service: "others", migrations: other, logger: self.logger)
-                    .migrate() == [1])
-            await database.shutdown()
+            try await fresh.withOpen(service: "things", logger: self.logger) { (database) async throws in
+                try await self.migrator(database).migrate()
+                let other = [
+                    Migration(version: 1, name: "create others", statements: ["CREATE TABLE others (id BIGINT)"])
+                ]
+                #expect(
+                    try await Migrator(database: database, service: "others", migrations: other, logger: self.logger)
+                        .migrate() == [1])
+            }
         }
     }
 
     @Test func aRewrittenHistoryIsRefused() async throws {
         try await TestDatabases.withFresh(.sqlite) { fresh in
-            let database = try await fresh.open(service: "things", logger: self.logger)
-            try await self.migrator(database).migrate()
-            var renamed = Self.migrations
-            renamed[0].name = "something else"
-            await #expect(throws: MigrationError.self) {
-                try await Migrator(database: database, service: "things", migrations: renamed, logger: self.logger)
-                    .migrate()
+            try await fresh.withOpen(service: "things", logger: self.logger) { (database) async throws in
+                try await self.migrator(database).migrate()
+                var renamed = Self.migrations
+                renamed[0].name = "something else"
+                await #expect(throws: MigrationError.self) {
+                    try await Migrator(database: database, service: "things", migrations: renamed, logger: self.logger)
+                        .migrate()
+                }
             }
-            await database.shutdown()
         }
     }
 

@@ -18,7 +18,7 @@ private struct PingService: RPCService {
     func register(in router: inout Router) {
         router.unary(Self.check) { (request: Grpc_Health_V1_HealthCheckRequest, _) in
             do {
-                try await self.database.ping(timeout: .seconds(1))
+                try await self.database.ping(timeout: .seconds(10))
             } catch {
                 throw DatabaseErrors.rpcError(for: error)
             }
@@ -32,37 +32,42 @@ private struct PingService: RPCService {
 
     @Test func healthFollowsTheDatabaseAndShutdownIsGraceful() async throws {
         try await TestDatabases.withFresh(.sqlite) { fresh in
-            let opened = try await fresh.open(service: "ping", logger: self.logger)
-            let faults = FaultSwitch()
-            let database = opened.replacingSQL(FaultInjectingDatabase(base: opened.sql, faults: faults))
-            let runner = ServiceRunner(
-                configuration: fresh.configuration, database: database, services: [PingService(database: database)],
-                logger: self.logger, handleSignals: false)
-            let address = try await runner.start()
-            let client = ClientConnection(host: "127.0.0.1", port: try #require(address.port))
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await runner.run() }
+            try await fresh.withOpen(service: "ping", logger: self.logger) { opened in
+                let faults = FaultSwitch()
+                let database = opened.replacingSQL(FaultInjectingDatabase(base: opened.sql, faults: faults))
+                let runner = ServiceRunner(
+                    configuration: fresh.configuration, database: database, services: [PingService(database: database)],
+                    logger: self.logger, handleSignals: false)
+                let address = try await runner.start()
+                let client = ClientConnection(host: "127.0.0.1", port: try #require(address.port))
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await runner.run() }
+                    var failure: (any Error)?
+                    do {
 
-                #expect(try await Self.health(client, "halo.test.Ping") == .serving)
-                #expect(try await Self.health(client, "") == .serving)
-                faults.fail()
-                let status = await #expect(throws: RPCError.self) {
-                    try await client.unary(
-                        PingService.check, Grpc_Health_V1_HealthCheckRequest(),
-                        as: Grpc_Health_V1_HealthCheckResponse.self)
+                        #expect(try await Self.health(client, "halo.test.Ping") == .serving)
+                        #expect(try await Self.health(client, "") == .serving)
+                        faults.fail()
+                        let status = await #expect(throws: RPCError.self) {
+                            try await client.unary(
+                                PingService.check, Grpc_Health_V1_HealthCheckRequest(),
+                                as: Grpc_Health_V1_HealthCheckResponse.self)
+                        }
+                        #expect(status?.code == .unavailable)
+                        try await Self.waitFor(.notServing, client, "halo.test.Ping")
+                        #expect(try await Self.health(client, "") == .notServing)
+                        faults.recover()
+                        try await Self.waitFor(.serving, client, "halo.test.Ping")
+                    } catch {
+                        failure = error
+                    }
+                    await runner.shutDownGracefully()
+                    try await group.next()
+                    if let failure { throw failure }
                 }
-                #expect(status?.code == .unavailable)
-                try await Self.waitFor(.notServing, client, "halo.test.Ping")
-                #expect(try await Self.health(client, "") == .notServing)
-                faults.recover()
-                try await Self.waitFor(.serving, client, "halo.test.Ping")
-
-                await runner.shutDownGracefully()
-                try await group.next()
+                #expect(runner.health.status(for: "halo.test.Ping") == .notServing)
+                await client.close()
             }
-            #expect(runner.health.status(for: "halo.test.Ping") == .notServing)
-            await client.close()
-            await database.shutdown()
         }
     }
 

@@ -25,6 +25,9 @@ package struct ServiceConfiguration: Sendable {
         package var connectTimeout: Duration = .seconds(5)
         /// How long a query waits for a free pooled connection before it fails UNAVAILABLE.
         package var acquireTimeout: Duration = .seconds(5)
+        /// While the database refuses connections, how often one request may try again; the
+        /// others fail UNAVAILABLE at once instead of waiting for the acquire timeout.
+        package var reconnectInterval: Duration = .milliseconds(500)
         /// How long SQLite waits for another writer's lock before it reports the database busy.
         package var busyTimeout: Duration = .seconds(5)
         /// How often the health probe runs `SELECT 1`.

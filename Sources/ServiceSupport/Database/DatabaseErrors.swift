@@ -26,7 +26,8 @@ package enum DatabaseErrors {
             return Self.classify(postgres: error)
         case let error as SQLiteError:
             return Self.classify(sqlite: error)
-        case is DatabaseTimeoutError, is ConnectionPoolTimeoutError, is ConnectionPoolError, is IOError,
+        case is DatabaseTimeoutError, is DatabaseRefusingError, is ConnectionPoolTimeoutError, is ConnectionPoolError,
+            is IOError,
             is ChannelError, is NIOConnectionError:
             return DatabaseError(code: .unavailable, cause: error)
         default:

@@ -56,6 +56,7 @@ package enum DatabaseFactory {
             logger: logger, on: eventLoopGroup)
         let sql = PooledSQLDatabase(
             pool: pool, logger: logger, dialect: SQLiteDialect(), queryLogLevel: .trace,
+            gate: ConnectGate(retryInterval: configuration.reconnectInterval),
             makeSQL: { $0.sql(queryLogLevel: .trace) })
         logger.info("database opened", metadata: ["dialect": "sqlite", "path": "\(path)"])
         return ServiceDatabase(sql: sql, dialect: .sqlite) {
@@ -72,11 +73,12 @@ package enum DatabaseFactory {
         postgres.coreConfiguration.options.connectTimeout = TimeAmount(configuration.connectTimeout)
         let perLoop = Self.connectionsPerLoop(configuration.maxConnections, eventLoopGroup)
         let pool = EventLoopGroupConnectionPool(
-            source: PostgresConnectionSource(sqlConfiguration: postgres), maxConnectionsPerEventLoop: perLoop,
+            source: PostgresSource(configuration: postgres), maxConnectionsPerEventLoop: perLoop,
             requestTimeout: TimeAmount(configuration.acquireTimeout), pruneInterval: .seconds(60),
             maxIdleTimeBeforePruning: .seconds(300), logger: logger, on: eventLoopGroup)
         let sql = PooledSQLDatabase(
             pool: pool, logger: logger, dialect: PostgresDialect(), queryLogLevel: .trace,
+            gate: ConnectGate(retryInterval: configuration.reconnectInterval),
             makeSQL: { $0.sql(queryLogLevel: .trace) })
         var metadata: Logger.Metadata = ["dialect": "postgres"]
         if let host = URLComponents(string: url)?.host { metadata["host"] = "\(host)" }

@@ -7,36 +7,59 @@ import Synchronization
 /// millisecond and counts up; if it runs out, or the clock steps back, the timestamp borrows
 /// from the next millisecond, so ids made by one process never go backwards.
 package enum UUIDv7 {
-    private struct State {
-        var milliseconds: UInt64 = 0
-        var counter: UInt16 = 0
-    }
+    /// The process-wide generator behind ``make(now:)``.
+    private static let shared = Generator()
 
-    private static let state = Mutex(State())
-
-    /// A new id for `now`.
+    /// A new id for `now`, from the process-wide generator.
     package static func make(now: Date = Date()) -> UUID {
-        var generator = SystemRandomNumberGenerator()
-        return self.make(now: now, using: &generator)
+        self.shared.make(now: now)
     }
 
-    /// A new id for `now`, with randomness from `generator` (tests).
+    /// A new id for `now` from the process-wide generator, with randomness from `generator`.
     package static func make(now: Date, using generator: inout some RandomNumberGenerator) -> UUID {
-        let wall = UInt64(max(0, (now.timeIntervalSince1970 * 1000).rounded(.down)))
-        let seed = UInt16.random(in: 0..<2048, using: &generator)
-        let (milliseconds, counter) = self.state.withLock { state -> (UInt64, UInt16) in
-            if wall > state.milliseconds {
-                state.milliseconds = wall
-                state.counter = seed
-            } else if state.counter < 0x0FFF {
-                state.counter += 1
-            } else {
-                state.milliseconds += 1
-                state.counter = seed
-            }
-            return (state.milliseconds, state.counter)
+        self.shared.make(now: now, using: &generator)
+    }
+
+    /// A source of ids that never go backwards. Use the process-wide one (``UUIDv7/make(now:)``);
+    /// tests that pin the clock make their own.
+    package final class Generator: Sendable {
+        private struct State {
+            var milliseconds: UInt64 = 0
+            var counter: UInt16 = 0
         }
-        let random = generator.next() as UInt64
+
+        private let state = Mutex(State())
+
+        package init() {}
+
+        /// A new id for `now`.
+        package func make(now: Date = Date()) -> UUID {
+            var generator = SystemRandomNumberGenerator()
+            return self.make(now: now, using: &generator)
+        }
+
+        /// A new id for `now`, with randomness from `generator`.
+        package func make(now: Date, using generator: inout some RandomNumberGenerator) -> UUID {
+            let wall = UInt64(max(0, (now.timeIntervalSince1970 * 1000).rounded(.down)))
+            let seed = UInt16.random(in: 0..<2048, using: &generator)
+            let (milliseconds, counter) = self.state.withLock { state -> (UInt64, UInt16) in
+                if wall > state.milliseconds {
+                    state.milliseconds = wall
+                    state.counter = seed
+                } else if state.counter < 0x0FFF {
+                    state.counter += 1
+                } else {
+                    state.milliseconds += 1
+                    state.counter = seed
+                }
+                return (state.milliseconds, state.counter)
+            }
+            return UUIDv7.assemble(milliseconds: milliseconds, counter: counter, random: generator.next())
+        }
+    }
+
+    /// Lays out the fields: 48-bit time, version 7, 12-bit counter, variant 10, 62 random bits.
+    private static func assemble(milliseconds: UInt64, counter: UInt16, random: UInt64) -> UUID {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(16)
         for shift in stride(from: 40, through: 0, by: -8) {

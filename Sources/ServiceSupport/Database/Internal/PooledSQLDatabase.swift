@@ -4,12 +4,14 @@ import NIOCore
 import SQLKit
 
 /// An `SQLDatabase` that runs each statement on a connection leased from an AsyncKit pool, and
-/// a whole session (a transaction) on one.
-struct PooledSQLDatabase<Source: ConnectionPoolSource>: SQLDatabase where Source.Connection: Sendable {
+/// a whole session (a transaction) on one. While connecting fails, a ``ConnectGate`` fails
+/// requests at once instead of letting each wait for its own doomed connection.
+struct PooledSQLDatabase<Source: ConnectionPoolSource & Sendable>: SQLDatabase where Source.Connection: Sendable {
     let pool: EventLoopGroupConnectionPool<Source>
     let logger: Logger
     let dialect: any SQLDialect
     let queryLogLevel: Logger.Level?
+    let gate: ConnectGate
     /// The connection as an `SQLDatabase`.
     let makeSQL: @Sendable (Source.Connection) -> any SQLDatabase
 
@@ -20,9 +22,13 @@ struct PooledSQLDatabase<Source: ConnectionPoolSource>: SQLDatabase where Source
     )
         -> EventLoopFuture<Void>
     {
-        self.pool.withConnection(logger: self.logger) { connection in
-            self.makeSQL(connection).execute(sql: query, onRow)
-        }
+        guard self.gate.admit() else { return self.eventLoop.makeFailedFuture(DatabaseRefusingError()) }
+        return self.pool.requestConnection(logger: self.logger)
+            .always { self.record($0) }
+            .flatMap { connection in
+                self.makeSQL(connection).execute(sql: query, onRow)
+                    .always { _ in self.pool.releaseConnection(connection, logger: self.logger) }
+            }
     }
 
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
@@ -40,8 +46,27 @@ struct PooledSQLDatabase<Source: ConnectionPoolSource>: SQLDatabase where Source
     }
 
     private func withConnection<Result>(_ body: (Source.Connection) async throws -> Result) async throws -> Result {
-        let connection = try await self.pool.requestConnection(logger: self.logger).get()
+        guard self.gate.admit() else { throw DatabaseRefusingError() }
+        let connection: Source.Connection
+        do {
+            connection = try await self.pool.requestConnection(logger: self.logger).get()
+            self.gate.succeeded()
+        } catch {
+            self.record(.failure(error))
+            throw error
+        }
         defer { self.pool.releaseConnection(connection, logger: self.logger) }
         return try await body(connection)
+    }
+
+    /// Tells the gate how getting a connection went. Waiting too long for a busy pool is not a
+    /// connection failure: only refused, lost or timed-out connects close the gate.
+    private func record(_ result: Result<Source.Connection, any Error>) {
+        switch result {
+        case .success:
+            self.gate.succeeded()
+        case .failure(let error):
+            if !(error is ConnectionPoolTimeoutError) && DatabaseErrors.isUnavailable(error) { self.gate.failed() }
+        }
     }
 }
