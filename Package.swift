@@ -74,7 +74,8 @@ libraries += [
 
 libraries += [
     // The one Redis client: hiredis as the RESP codec in a NIO handler; connection, pool, pub/sub.
-    .target(name: "Redis", dependencies: ["CHiredis", nioCore, nioPosix, logging], swiftSettings: defaultSwiftSettings),
+    .target(
+        name: "Redis", dependencies: ["CHiredis", nioCore, nioPosix, logging], swiftSettings: defaultSwiftSettings),
     // What the services share: configuration, SQL (SQLite or PostgreSQL), migrations, identity, bootstrap.
     .target(
         name: "ServiceSupport",
@@ -172,6 +173,27 @@ tests += [
     )
 ]
 
+// MARK: - Engagement service (services/engagement)
+
+libraries += [
+    // halo.engagement.v1.EngagementService: counters, likes and presence in Redis, pub/sub events, WatchCounts.
+    .target(
+        name: "EngagementService",
+        dependencies: [
+            "ServiceSupport", "RPC", "Protos", "Redis", swiftProtobuf, serviceLifecycle, nioCore, nioPosix, logging,
+        ],
+        path: "services/engagement/Sources/EngagementService",
+        swiftSettings: defaultSwiftSettings
+    )
+]
+executables += [
+    .executableTarget(
+        name: "halo-engagement",
+        dependencies: ["EngagementService", "ServiceSupport", logging],
+        path: "services/engagement/Sources/halo-engagement",
+        swiftSettings: defaultSwiftSettings
+    )
+]
 let package = Package(
     name: "halo",
     platforms: [.macOS(.v15)],
