@@ -1,6 +1,6 @@
 package import Foundation
-import NIOCore
 package import Logging
+import NIOCore
 import RPC
 package import Redis
 import ServiceLifecycle
@@ -11,9 +11,8 @@ import Synchronization
 ///
 /// One pattern subscription, made once, keeps the subscriber simple and correct across
 /// reconnects (it resubscribes by itself); the price is that every replica receives every event.
-/// Events published while the subscriber was disconnected are lost, so after each reconnect the
-/// hub reads the counts of every watched video again and offers them as events (watchers keep
-/// only what is newer, by `seq`).
+/// Events published while the subscriber was not connected are lost, so after each (re)connect
+/// the hub reads the counts of every watched video again and offers them as events.
 ///
 /// A lifecycle `Service`: it runs until graceful shutdown, then ends every watch, so WatchCounts
 /// calls return and the server can drain.
@@ -124,22 +123,27 @@ package final class CountsHub: Service, Sendable {
         for watcher in watchers { watcher.offer(event) }
     }
 
-    /// After each reconnect of the subscriber, offers every watched video's current counts.
+    /// After each connect of the subscriber, offers every watched video's current counts.
     private func resyncAfterReconnects() async {
         var seen = 0
+        var owed = false
         while !Task.isCancelled {
             let connections = self.subscriber.connections
-            if connections > seen {
-                if seen > 0 { await self.resync() }
+            // The first connection too: watches opened before it may have missed changes. A resync
+            // that failed (the pool may still be backing off) is tried again on the next tick.
+            if connections > seen || owed {
                 seen = connections
+                owed = !(await self.resync())
             }
             try? await Task.sleep(for: self.configuration.reconnectCheckInterval)
         }
     }
 
-    private func resync() async {
+    /// Offers the counts of every watched video; false when some could not be read.
+    private func resync() async -> Bool {
         let videoIDs = self.state.withLock { Array($0.byVideo.keys) }
-        self.logger.notice("redis subscriber reconnected, resyncing watches", metadata: ["videos": "\(videoIDs.count)"])
+        guard !videoIDs.isEmpty else { return true }
+        self.logger.notice("redis subscriber connected, resyncing watches", metadata: ["videos": "\(videoIDs.count)"])
         let at = RedisEngagementStore.milliseconds(self.now())
         var start = 0
         while start < videoIDs.count {
@@ -154,8 +158,10 @@ package final class CountsHub: Service, Sendable {
                     for watcher in watchers { watcher.offer(event) }
                 }
             } catch {
-                self.logger.warning("resync failed", metadata: ["error": "\(error)"])
+                self.logger.warning("resync failed, retrying", metadata: ["error": "\(error)"])
+                return false
             }
         }
+        return true
     }
 }

@@ -68,9 +68,10 @@ package struct RemoteVideoDirectory: VideoDirectory {
             }
         }
         guard !missing.isEmpty else { return found }
+        let request = Halo_Video_V1_BatchGetVideosRequest.with { $0.ids = missing }
         let response: Halo_Video_V1_BatchGetVideosResponse = try await self.call(context) { options in
             try await self.connection.unary(
-                Self.batchGetVideos, Halo_Video_V1_BatchGetVideosRequest.with { $0.ids = missing },
+                Self.batchGetVideos, request,
                 as: Halo_Video_V1_BatchGetVideosResponse.self, options: options)
         }
         for video in response.videos {
@@ -82,8 +83,11 @@ package struct RemoteVideoDirectory: VideoDirectory {
     }
 
     /// Runs one call with forwarded metadata and a bounded timeout; maps its failure.
+    ///
+    /// The timeout is also enforced here, not only sent as `grpc-timeout`: a call still waiting
+    /// for a connection (a server that accepts and never speaks HTTP/2) must not outlive it.
     private func call<Response: Sendable>(
-        _ context: ServerContext, _ body: (CallOptions) async throws -> Response
+        _ context: ServerContext, _ body: @escaping @Sendable (CallOptions) async throws -> Response
     ) async throws(RPCError) -> Response {
         var options = CallOptions(timeout: self.configuration.timeout)
         if let deadline = context.deadline {
@@ -96,7 +100,8 @@ package struct RemoteVideoDirectory: VideoDirectory {
             }
         }
         do {
-            return try await body(options)
+            let bounded = options
+            return try await withTimeout(options.timeout ?? self.configuration.timeout) { try await body(bounded) }
         } catch {
             throw self.map(error)
         }
