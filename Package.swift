@@ -194,6 +194,19 @@ executables += [
         swiftSettings: defaultSwiftSettings
     )
 ]
+tests += [
+    // Needs a real redis-server (HALO_TEST_REDIS_URL, set by scripts/with-test-services); runs the
+    // video service in-process on SQLite.
+    .testTarget(
+        name: "EngagementServiceTests",
+        dependencies: [
+            "EngagementService", "VideoService", "ServiceSupport", "ServiceSupportTesting", "RPC", "Protos", "Redis",
+            swiftProtobuf, nioCore, nioPosix, logging,
+        ],
+        swiftSettings: defaultSwiftSettings
+    )
+]
+
 let package = Package(
     name: "halo",
     platforms: [.macOS(.v15)],
