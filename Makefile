@@ -10,9 +10,10 @@ export HALO_RPC_INTEROP := $(CURDIR)/.build/debug/halo-rpc-interop
 # Modules that call C: their tests also run under AddressSanitizer.
 ASAN_TESTS := HTTP2Tests|RPCTests|SodiumTests|TokensTests|RedisTests
 
-.PHONY: help setup python build lint protos protos-check unit-test interop-test test test-asan bench clean
+.PHONY: help run setup python build lint protos protos-check unit-test interop-test test test-asan bench clean
 
 help:
+	@echo "make run        install what is missing, build (release), start the stack under .halo/"
 	@echo "make test       install what is missing, build, lint, check generated code, run every test"
 	@echo "make test-asan  the C-facing modules' tests under AddressSanitizer"
 	@echo "make bench      Benchmarks/rpc-unary.sh (release build against the Go peer)"
@@ -46,6 +47,10 @@ test-asan: setup python
 	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan.supp scripts/with-test-services $(SWIFT) test --sanitize=address --scratch-path .build-asan --filter '$(ASAN_TESTS)'
 
 test: setup python build lint protos-check unit-test interop-test test-asan
+
+run: setup
+	$(SWIFT) build -c release
+	scripts/run-stack
 
 bench: setup
 	$(SWIFT) build -c release --product halo-rpc-interop

@@ -86,20 +86,20 @@ trap 'exit 130' INT TERM
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-start_halo() {
-    local log="$OUT/halo.log" i
+start_halo() {  # name handler-kind (inline: runs on the event loop; async: a Task pinned to it)
+    local name="$1" log="$OUT/$1.log" i
     "$BIN" serve --host 127.0.0.1 --port 0 --threads "$HALO_THREADS" --log-level warning \
-        > "$OUT/halo.stdout" 2> "$log" &
-    PID[halo]=$!
+        --get-video-handler "$2" > "$OUT/$name.stdout" 2> "$log" &
+    PID[$name]=$!
     for ((i = 0; i < 100; i++)); do
-        if grep -q '^listening ' "$OUT/halo.stdout" 2>/dev/null; then break; fi
-        kill -0 "${PID[halo]}" 2>/dev/null || die "our server exited; see $log"
+        if grep -q '^listening ' "$OUT/$name.stdout" 2>/dev/null; then break; fi
+        kill -0 "${PID[$name]}" 2>/dev/null || die "our server exited; see $log"
         sleep 0.1
     done
-    PORT[halo]="$(sed -n 's/^listening .*:\([0-9]*\)$/\1/p' "$OUT/halo.stdout")"
-    [[ -n "${PORT[halo]}" ]] || die "our server printed no 'listening HOST:PORT' in 10 s; see $log"
-    URLPATH[halo]="$HALO_PATH"
-    TARGETS+=(halo)
+    PORT[$name]="$(sed -n 's/^listening .*:\([0-9]*\)$/\1/p' "$OUT/$name.stdout")"
+    [[ -n "${PORT[$name]}" ]] || die "our server printed no 'listening HOST:PORT' in 10 s; see $log"
+    URLPATH[$name]="$HALO_PATH"
+    TARGETS+=("$name")
 }
 
 start_go() {  # name gomaxprocs
@@ -114,13 +114,15 @@ start_go() {  # name gomaxprocs
     TARGETS+=("$name")
 }
 
-start_halo
+start_halo halo inline
+start_halo haloasync async
 start_go go1 1
 if [[ "$GO_MAXPROCS2" == 1 ]]; then start_go go2 2; fi
 
 label() {
     case "$1" in
-        halo) echo "ours (halo-rpc-interop, --threads $HALO_THREADS)" ;;
+        halo) echo "ours, handler on the event loop (--threads $HALO_THREADS)" ;;
+        haloasync) echo "ours, async handler in a Task on the loop (--threads $HALO_THREADS)" ;;
         go1) echo "Go grpc backend, GOMAXPROCS=1" ;;
         go2) echo "Go grpc backend, GOMAXPROCS=2" ;;
     esac
@@ -209,7 +211,7 @@ for ((r = 1; r <= REPEAT; r++)); do
             printf "%.0f\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f", rps, ok, cpu, us, srv, lg, fo }')"
         printf '%d\t%s\t%s\n' "$r" "$t" "$line" >> "$TSV"
         # shellcheck disable=SC2086
-        printf '%-4s %-5s %10s %10s %12s %10s %12s %13s %13s\n' "$r" "$t" $line
+        printf '%-4s %-9s %10s %10s %12s %10s %12s %13s %13s\n' "$r" "$t" $line
     done
 done
 
@@ -231,12 +233,14 @@ median() {  # target column
             "$(median "$t" 3)" "$(median "$t" 6)" "$(median "$t" 7)" "$(median "$t" 9)"
     done
     echo
-    for g in go1 go2; do
-        [[ -n "${PID[$g]:-}" ]] || continue
-        awk -v ou="$(median halo 6)" -v gu="$(median "$g" 6)" -v orps="$(median halo 3)" -v grps="$(median "$g" 3)" \
-            -v g="$(label "$g")" 'BEGIN {
-            printf "ours/%s: CPU per request %.2f (goal <= 0.50: %s), req/s %.2f\n", g, ou / gu,
-                (ou / gu <= 0.5 ? "met" : "not met"), orps / grps }'
+    for h in halo haloasync; do
+        for g in go1 go2; do
+            [[ -n "${PID[$g]:-}" ]] || continue
+            awk -v ou="$(median "$h" 6)" -v gu="$(median "$g" 6)" -v orps="$(median "$h" 3)" \
+                -v grps="$(median "$g" 3)" -v h="$(label "$h")" -v g="$(label "$g")" 'BEGIN {
+                printf "%s / %s: CPU per request %.2f (goal <= 0.50: %s), req/s %.2f\n", h, g, ou / gu,
+                    (ou / gu <= 0.5 ? "met" : "not met"), orps / grps }'
+        done
     done
 } | tee "$OUT/summary.md"
 echo "results: $OUT"

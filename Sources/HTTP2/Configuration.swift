@@ -27,6 +27,10 @@ package struct Configuration: Sendable {
     /// How long a graceful shutdown waits for open streams before closing anyway.
     package var drainTimeout: Duration = .seconds(30)
 
+    /// `:path` values the server expects (its methods): received paths equal to one of them
+    /// share its String instead of allocating a new one.
+    package var knownPaths = StringTable([])
+
     package struct Keepalive: Sendable {
         package var interval: Duration = .seconds(60)
         package var timeout: Duration = .seconds(20)

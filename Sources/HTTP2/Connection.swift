@@ -22,6 +22,8 @@ package final class Connection: ChannelDuplexHandler {
 
     var session: Session!
     var streams: [Int32: Stream] = [:]
+    /// The stream found last (see `stream(_:)`).
+    var lastStream: Stream?
     package private(set) var context: ChannelHandlerContext?
     package private(set) var eventLoop: (any EventLoop)!
 
@@ -83,6 +85,7 @@ package final class Connection: ChannelDuplexHandler {
         guard id > 0 else { throw StreamError.refused(code: Int(id)) }
         stream.id = id
         self.streams[id] = stream
+        self.lastStream = stream
         self.timers.streamOpened()
         self.scheduleFlush()
         return stream
@@ -295,6 +298,7 @@ package final class Connection: ChannelDuplexHandler {
     private func closeAllStreams() {
         let streams = self.streams
         self.streams.removeAll()
+        self.lastStream = nil
         for stream in streams.values {
             stream.isClosed = true
             stream.handler?.streamClosed(stream, reason: .connectionLost)

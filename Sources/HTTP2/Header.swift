@@ -4,11 +4,21 @@ package struct Header: Sendable, Hashable {
     package var value: String
     /// Sent as "never indexed" so intermediaries keep it out of HPACK tables (credentials).
     package var neverIndex: Bool
+    /// What the name is, for received headers (`.other` on headers built to send).
+    package var token: HeaderToken
 
     package init(_ name: String, _ value: String, neverIndex: Bool = false) {
         self.name = name
         self.value = value
         self.neverIndex = neverIndex
+        self.token = .other
+    }
+
+    init(token: HeaderToken, name: String, value: String) {
+        self.name = name
+        self.value = value
+        self.neverIndex = false
+        self.token = token
     }
 }
 
@@ -16,6 +26,12 @@ extension Array where Element == Header {
     /// The value of the first field named `name` (which must be lowercase).
     package func first(_ name: String) -> String? {
         for header in self where header.name == name { return header.value }
+        return nil
+    }
+
+    /// The value of the first received field with `token`.
+    package func first(_ token: HeaderToken) -> String? {
+        for header in self where header.token == token { return header.value }
         return nil
     }
 }

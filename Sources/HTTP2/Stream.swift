@@ -4,9 +4,12 @@ package import NIOCore
 package final class Stream {
     package internal(set) var id: Int32
     package internal(set) var handler: (any StreamHandler)?
-    package var eventLoop: any EventLoop { self.connection.eventLoop }
+    package let eventLoop: any EventLoop
 
-    unowned let connection: Connection
+    /// Unowned and unchecked: a stream not yet closed always has its connection (the connection
+    /// closes every stream before it goes), and every use of it below checks `isClosed` first.
+    unowned(unsafe) let connection: Connection
+    private let writeHighWatermark: Int
 
     // Outbound: DATA waits here until nghttp2 pulls it through the data source.
     enum Outbound {
@@ -20,7 +23,7 @@ package final class Stream {
         case ended
     }
     var outbound = Outbound.idle
-    var queued = CircularBuffer<ByteBuffer>(initialCapacity: 2)
+    var queued = OutboundQueue()
     var queuedBytes = 0
     /// The data source answered DEFERRED and waits for `resumeData`.
     var deferred = false
@@ -36,11 +39,13 @@ package final class Stream {
     init(id: Int32, connection: Connection) {
         self.id = id
         self.connection = connection
+        self.eventLoop = connection.eventLoop
+        self.writeHighWatermark = connection.configuration.streamWriteHighWatermark
     }
 
     /// False while queued outbound bytes are above the configured high watermark.
     package var isWritable: Bool {
-        self.queuedBytes < self.connection.configuration.streamWriteHighWatermark
+        self.queuedBytes < self.writeHighWatermark
     }
 
     /// Sends the response head (server role). With `endStream`, the response is headers only.
@@ -106,12 +111,13 @@ package final class Stream {
     /// Reopens `bytes` of receive window: the application has processed that much DATA.
     package func consume(_ bytes: Int) {
         let bytes = min(bytes, self.unconsumedBytes)
-        guard bytes > 0 else { return }
+        guard bytes > 0, !self.isClosed else { return }
         self.unconsumedBytes -= bytes
         self.connection.consume(self, bytes: bytes)
     }
 
     private func dataAvailable() {
+        guard !self.isClosed else { return }
         if self.deferred {
             self.deferred = false
             self.connection.resumeData(self)
@@ -133,7 +139,7 @@ package final class Stream {
                 sink(self.queued.removeFirst())
             } else {
                 sink(first.readSlice(length: remaining)!)
-                self.queued[self.queued.startIndex] = first
+                self.queued.replaceFirst(first)
                 remaining = 0
             }
         }

@@ -86,17 +86,4 @@ extension Metadata {
         self.entries.append((name, .binary(Array(data))))
         return true
     }
-
-    /// Header names that are protocol, not metadata.
-    static func isReserved(_ name: String) -> Bool {
-        if name.hasPrefix(":") { return true }
-        switch name {
-        case "content-type", "te", "grpc-timeout", "grpc-encoding", "grpc-accept-encoding", "grpc-status",
-            "grpc-message", "grpc-status-details-bin", "content-length", "connection", "host", "keep-alive",
-            "proxy-connection", "transfer-encoding", "upgrade":
-            return true
-        default:
-            return false
-        }
-    }
 }

@@ -15,14 +15,22 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address to bind.") var host: String = "127.0.0.1"
     @Option(help: "Port to bind (0 picks a free one).") var port: Int = 0
     @Option(help: "Event loop threads.") var threads: Int = System.coreCount
-    @Option(help: "Log level.") var logLevel: String = "info"
+    @Option(
+        help: "Log level: trace, debug, info, notice, warning, error, critical.",
+        transform: { value in
+            guard let level = Logger.Level(rawValue: value) else { throw ValidationError("unknown log level \(value)") }
+            return level
+        })
+    var logLevel: Logger.Level = .info
+    @Option(help: "How GetVideo (the benchmark workload) runs: inline (on the event loop) or async (a Task on it).")
+    var getVideoHandler: TestService.HandlerKind = .inline
 
     func run() async throws {
         var logger = Logger(label: "halo.rpc-interop")
-        logger.logLevel = Logger.Level(rawValue: self.logLevel) ?? .info
+        logger.logLevel = self.logLevel
         let health = HealthService()
         var router = Router()
-        TestService.register(in: &router)
+        TestService.register(in: &router, getVideo: self.getVideoHandler)
         health.register(in: &router)
         health.setStatus(.serving, for: TestService.name)
 
@@ -42,3 +50,5 @@ struct ServeCommand: AsyncParsableCommand {
         try await group.shutdownGracefully()
     }
 }
+
+extension TestService.HandlerKind: ExpressibleByArgument {}

@@ -12,7 +12,12 @@ enum TestService {
     static let bidi = MethodDescriptor(service: name, method: "Bidi", kind: .bidirectionalStreaming)
     static let getVideo = MethodDescriptor(service: name, method: "GetVideo", isIdempotent: true)
 
-    static func register(in router: inout Router) {
+    /// Where GetVideo's handler runs.
+    enum HandlerKind: String, CaseIterable {
+        case inline, async
+    }
+
+    static func register(in router: inout Router, getVideo kind: HandlerKind = .inline) {
         router.unary(unary) { (request: Halo_Testing_V1_EchoRequest, context) in
             try await prepare(request)
             return echo(request, context: context)
@@ -52,16 +57,22 @@ enum TestService {
                 try await writer.write(response)
             }
         }
-        router.unary(getVideo) { (request: Halo_Testing_V1_GetVideoRequest, _) in
-            guard request.id >= 1, request.id <= 1000 else {
-                throw RPCError(code: .notFound, message: "video \(request.id) not found")
-            }
-            return Halo_Testing_V1_Video.with {
-                $0.id = request.id
-                $0.title = "Video number \(request.id)"
-                $0.views = request.id * 1000
-                $0.live = request.id % 2 == 0
-            }
+        switch kind {
+        case .inline: router.unaryOnEventLoop(getVideo) { request, _ in try video(request) }
+        case .async: router.unary(getVideo) { request, _ in try video(request) }
+        }
+    }
+
+    /// GetVideo: an in-memory lookup, like the Go peer's.
+    private static func video(_ request: Halo_Testing_V1_GetVideoRequest) throws -> Halo_Testing_V1_Video {
+        guard request.id >= 1, request.id <= 1000 else {
+            throw RPCError(code: .notFound, message: "video \(request.id) not found")
+        }
+        return .with {
+            $0.id = request.id
+            $0.title = "Video number \(request.id)"
+            $0.views = request.id * 1000
+            $0.live = request.id % 2 == 0
         }
     }
 

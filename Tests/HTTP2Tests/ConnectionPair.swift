@@ -55,14 +55,14 @@ final class ConnectionPair {
         }
     }
 
-    /// Opens a client stream with a simple request head and a new ``RecordingHandler``.
+    /// Opens a client stream with a simple request head.
     func openStream(
         path: String = "/test", extraHeaders: [Header] = [], endStream: Bool = false
     ) throws -> (Stream, RecordingHandler) {
         try self.openStream(path: path, extraHeaders: extraHeaders, endStream: endStream, handler: RecordingHandler())
     }
 
-    /// Opens a client stream with a simple request head and any handler.
+    /// Opens a client stream handled by `handler`.
     func openStream<Handler: StreamHandler>(
         path: String = "/test", extraHeaders: [Header] = [], endStream: Bool = false, handler: Handler
     ) throws -> (Stream, Handler) {

@@ -91,12 +91,24 @@ enum Callbacks {
 }
 
 extension Connection {
+    /// The open stream `id`. Callbacks come in runs for one stream (every header of a block,
+    /// then its frame), so the last one found answers most lookups without hashing.
+    @inline(__always)
+    func stream(_ id: Int32) -> Stream? {
+        if let last = self.lastStream, last.id == id { return last }
+        let stream = self.streams[id]
+        if stream != nil { self.lastStream = stream }
+        return stream
+    }
+
     func beginHeaders(streamID: Int32, isRequest: Bool) -> Int32 {
         if isRequest, self.role == .server {
             let stream = Stream(id: streamID, connection: self)
+            stream.headerBlock.reserveCapacity(12)
             self.streams[streamID] = stream
+            self.lastStream = stream
             self.timers.streamOpened()
-        } else if let stream = self.streams[streamID] {
+        } else if let stream = self.stream(streamID) {
             stream.headerBlock.removeAll(keepingCapacity: true)
             stream.headerBlockSize = 0
             stream.headerBlockRejected = false
@@ -109,7 +121,7 @@ extension Connection {
     )
         -> Int32
     {
-        guard let stream = self.streams[streamID], !stream.headerBlockRejected else { return 0 }
+        guard let stream = self.stream(streamID), !stream.headerBlockRejected else { return 0 }
         stream.headerBlockSize += name.count + value.count + 32
         guard stream.headerBlockSize <= self.configuration.maxHeaderListSize,
             stream.headerBlock.count < self.configuration.maxHeaderCount
@@ -122,8 +134,9 @@ extension Connection {
             }
             return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue
         }
-        stream.headerBlock.append(
-            Header(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+        let (token, nameString) = HeaderToken.classify(name)
+        let valueString = token == .path ? self.configuration.knownPaths.string(for: value) : HeaderToken.value(value)
+        stream.headerBlock.append(Header(token: token, name: nameString, value: valueString))
         return 0
     }
 
@@ -132,7 +145,7 @@ extension Connection {
         let endStream = header.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
         switch UInt32(header.type) {
         case NGHTTP2_HEADERS.rawValue:
-            guard let stream = self.streams[header.stream_id], !stream.headerBlockRejected else { return 0 }
+            guard let stream = self.stream(header.stream_id), !stream.headerBlockRejected else { return 0 }
             let headers = stream.headerBlock
             stream.headerBlock = []
             if self.role == .server, frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST {
@@ -147,13 +160,13 @@ extension Connection {
             }
             stream.handler?.streamReceivedHeaders(stream, headers: headers, endStream: endStream)
         case NGHTTP2_DATA.rawValue:
-            if endStream, let stream = self.streams[header.stream_id] {
+            if endStream, let stream = self.stream(header.stream_id) {
                 stream.handler?.streamReceivedEnd(stream)
             }
         case NGHTTP2_RST_STREAM.rawValue:
             // Only resets of requests still in progress count (CVE-2023-44487); a reset after the
             // response was complete costs nothing.
-            let inProgress = self.streams[header.stream_id].map { !$0.hasEndedOutbound } ?? false
+            let inProgress = self.stream(header.stream_id).map { !$0.hasEndedOutbound } ?? false
             if inProgress, !self.resetLimiter.take(now: self.eventLoop.now) {
                 // Rapid reset (CVE-2023-44487): too many streams reset by the peer too fast.
                 self.session.terminate(code: .enhanceYourCalm)
@@ -177,7 +190,7 @@ extension Connection {
     }
 
     func receivedData(streamID: Int32, bytes: UnsafeRawBufferPointer) {
-        guard let stream = self.streams[streamID] else {
+        guard let stream = self.stream(streamID) else {
             self.session.consumeConnection(bytes: bytes.count)
             return
         }
@@ -196,6 +209,7 @@ extension Connection {
 
     func streamClosed(streamID: Int32, errorCode: ErrorCode) {
         guard let stream = self.streams.removeValue(forKey: streamID) else { return }
+        if self.lastStream === stream { self.lastStream = nil }
         stream.isClosed = true
         if stream.unconsumedBytes > 0 {
             self.session.consumeConnection(bytes: stream.unconsumedBytes)

@@ -14,10 +14,12 @@ final class Session {
         defer { nghttp2_option_del(option) }
         // The application acknowledges received data itself: that is the inbound backpressure.
         nghttp2_option_set_no_auto_window_update(option, 1)
-        // nghttp2's own rapid-reset limit stays as a looser backstop behind ours (which answers
-        // ENHANCE_YOUR_CALM, where nghttp2's answers INTERNAL_ERROR).
+        // nghttp2's own rapid-reset limit counts every reset, even of answered streams: it stays a
+        // loose backstop behind ours (which counts requests in progress, and answers
+        // ENHANCE_YOUR_CALM where nghttp2 answers INTERNAL_ERROR).
         nghttp2_option_set_stream_reset_rate_limit(
-            option, UInt64(configuration.maxResetBurst * 4), UInt64(configuration.resetsPerSecond * 4))
+            option, UInt64(max(10_000, configuration.maxResetBurst * 10)),
+            UInt64(max(1_000, configuration.resetsPerSecond * 10)))
         nghttp2_option_set_max_settings(option, 32)
         nghttp2_option_set_max_outbound_ack(option, 1000)
 

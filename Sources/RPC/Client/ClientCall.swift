@@ -188,14 +188,16 @@ final class ClientCall: StreamHandler {
         var metadata = Metadata()
         var sawStatus = false
         for header in trailers {
-            switch header.name {
-            case "grpc-status":
+            switch header.token {
+            case .grpcStatus:
                 sawStatus = true
                 code = Int(header.value).map { RPCError.Code(rawValue: $0) } ?? .unknown
-            case "grpc-message":
+            case .grpcMessage:
                 message = PercentEncoding.decode(header.value)
+            case let token where token.isProtocol:
+                break
             default:
-                if !Metadata.isReserved(header.name) { metadata.addReceived(name: header.name, value: header.value) }
+                metadata.addReceived(name: header.name, value: header.value)
             }
         }
         if !sawStatus {
@@ -237,12 +239,12 @@ final class ClientCall: StreamHandler {
     }
 
     private static func validateHead(_ headers: [Header]) -> RPCError? {
-        let status = headers.first(":status") ?? ""
+        let status = headers.first(.status) ?? ""
         if status != "200" {
             return RPCError(
                 code: StatusMapping.code(forHTTPStatus: status), message: "unexpected HTTP status \(status)")
         }
-        if let contentType = headers.first("content-type"), !contentType.hasPrefix("application/grpc") {
+        if let contentType = headers.first(.contentType), !contentType.hasPrefix("application/grpc") {
             return RPCError(code: .unknown, message: "unexpected content-type \(contentType)")
         }
         return nil
@@ -250,7 +252,7 @@ final class ClientCall: StreamHandler {
 
     private static func metadata(from headers: [Header]) -> Metadata {
         var metadata = Metadata()
-        for header in headers where !Metadata.isReserved(header.name) {
+        for header in headers where !header.token.isProtocol {
             metadata.addReceived(name: header.name, value: header.value)
         }
         return metadata

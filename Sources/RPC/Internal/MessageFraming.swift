@@ -3,11 +3,11 @@ import SwiftProtobuf
 
 /// A length-prefixed gRPC message serialized straight into its ByteBuffer (no intermediate copy).
 struct FramedMessage: SwiftProtobufContiguousBytes {
+    private static let allocator = ByteBufferAllocator()
     private(set) var buffer: ByteBuffer
 
     init(repeating: UInt8, count: Int) {
-        self.buffer = ByteBuffer()
-        self.buffer.reserveCapacity(count + 5)
+        self.buffer = Self.allocator.buffer(capacity: count + 5)
         self.buffer.writeInteger(UInt8(0))
         self.buffer.writeInteger(UInt32(count))
         self.buffer.writeRepeatingByte(repeating, count: count)

@@ -46,7 +46,7 @@ package final class HealthService: Sendable {
 
     /// Adds Check and Watch to a router.
     package func register(in router: inout Router) {
-        router.unary(Self.check) {
+        router.unaryOnEventLoop(Self.check) {
             (request: Grpc_Health_V1_HealthCheckRequest, _) -> Grpc_Health_V1_HealthCheckResponse in
             guard let status = self.status(for: request.service) else {
                 throw RPCError(code: .notFound, message: "unknown service \(request.service)")

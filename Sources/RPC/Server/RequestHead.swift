@@ -21,16 +21,14 @@ struct RequestHead {
         var timeoutValue: String?
         var metadata = Metadata()
         for header in headers {
-            switch header.name {
-            case ":method": method = header.value
-            case ":path": path = header.value
-            case "content-type": contentType = header.value
-            case "grpc-encoding": encoding = header.value
-            case "grpc-timeout": timeoutValue = header.value
-            default:
-                if !Metadata.isReserved(header.name) {
-                    metadata.addReceived(name: header.name, value: header.value)
-                }
+            switch header.token {
+            case .method: method = header.value
+            case .path: path = header.value
+            case .contentType: contentType = header.value
+            case .grpcEncoding: encoding = header.value
+            case .grpcTimeout: timeoutValue = header.value
+            case let token where token.isProtocol: break
+            default: metadata.addReceived(name: header.name, value: header.value)
             }
         }
         guard method == "POST" else { throw .http(status: "405") }
@@ -55,6 +53,7 @@ struct RequestHead {
 
     /// `application/grpc`, optionally `+proto` or with parameters.
     private static func isGRPC(_ contentType: String) -> Bool {
+        if contentType == "application/grpc" || contentType == "application/grpc+proto" { return true }
         guard contentType.hasPrefix("application/grpc") else { return false }
         let rest = contentType.utf8.dropFirst(16)
         guard let next = rest.first else { return true }

@@ -12,9 +12,26 @@ package struct Router: Sendable {
 
     func handler(forPath path: String) -> MethodHandler? { self.handlers[path] }
 
-    mutating func register(_ descriptor: MethodDescriptor, _ body: @escaping MethodHandler.Body) {
+    mutating func register(_ descriptor: MethodDescriptor, _ body: MethodHandler.Body) {
         precondition(self.handlers[descriptor.path] == nil, "\(descriptor.path) registered twice")
         self.handlers[descriptor.path] = MethodHandler(descriptor: descriptor, body: body)
+    }
+
+    mutating func register(_ descriptor: MethodDescriptor, _ body: @escaping MethodHandler.AsyncBody) {
+        self.register(descriptor, .async(body))
+    }
+
+    /// Registers a unary method whose handler answers without suspending (from memory, a cache):
+    /// it runs inline on the connection's event loop, with no Task. It must never block.
+    package mutating func unaryOnEventLoop<Request: Message, Response: Message>(
+        _ descriptor: MethodDescriptor, _ handler: @escaping @Sendable (Request, ServerContext) throws -> Response
+    ) {
+        precondition(descriptor.kind == .unary)
+        self.register(
+            descriptor,
+            .inline { request, context in
+                try FramedMessage.frame(try handler(try BufferBytes.decode(Request.self, from: request), context))
+            })
     }
 
     /// Registers a unary method.
@@ -71,12 +88,20 @@ package struct Router: Sendable {
 
 /// A registered method, erased to bytes.
 final class MethodHandler: Sendable {
-    typealias Body = @Sendable (RawCall) async throws -> Void
+    typealias AsyncBody = @Sendable (RawCall) async throws -> Void
+    typealias InlineBody = @Sendable (ByteBuffer, ServerContext) throws -> ByteBuffer
+
+    enum Body: Sendable {
+        /// Runs in a Task pinned to the connection's event loop.
+        case async(AsyncBody)
+        /// A unary handler that runs on the event loop, no Task: the request in, the framed response out.
+        case inline(InlineBody)
+    }
 
     let descriptor: MethodDescriptor
     let body: Body
 
-    init(descriptor: MethodDescriptor, body: @escaping Body) {
+    init(descriptor: MethodDescriptor, body: Body) {
         self.descriptor = descriptor
         self.body = body
     }
@@ -89,8 +114,20 @@ struct RawCall: Sendable {
     let request: ByteBuffer?
     /// The requests of a client- or bidirectional-streaming call.
     let requests: AsyncThrowingStream<ByteBuffer, any Error>?
+    /// The call's state, on its event loop.
+    let call: NIOLoopBound<ServerCall>
+
     /// Reports request bytes taken by the handler (flow control).
-    let consumed: @Sendable (Int) -> Void
-    /// Queues one framed response message.
-    let send: @Sendable (ByteBuffer) async throws -> Void
+    @Sendable func consumed(_ bytes: Int) {
+        ServerCall.onLoop(self.call) { $0.requestBytesTaken(bytes) }
+    }
+
+    /// Queues one framed response message; waits while the stream is above its watermark.
+    @Sendable func send(_ message: ByteBuffer) async throws {
+        if self.call.eventLoop.inEventLoop, try self.call.value.writeNow(message) { return }
+        let call = self.call
+        try await withCheckedThrowingContinuation { continuation in
+            ServerCall.onLoop(call) { $0.writeWhenWritable(message, continuation) }
+        }
+    }
 }

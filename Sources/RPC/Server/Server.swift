@@ -52,7 +52,8 @@ package final class Server: Sendable {
     /// Binds and starts accepting; returns the bound address.
     @discardableResult
     package func start() async throws -> SocketAddress {
-        let configuration = self.configuration
+        var configuration = self.configuration
+        configuration.http2.knownPaths = StringTable(self.router.methods.map(\.path))
         let router = self.router
         let logger = self.logger
         let channel = try await ServerBootstrap(group: self.group)

@@ -173,45 +173,64 @@ final class ServerCall: StreamHandler {
         requests: AsyncThrowingStream<ByteBuffer, any Error>?
     ) {
         self.state = .running
-        let loop = self.executor.eventLoop
-        let call = NIOLoopBound(self, eventLoop: loop)
-        let raw = RawCall(
-            context: context, request: request, requests: requests,
-            consumed: { bytes in Self.onLoop(call) { $0.requestBytesTaken(bytes) } },
-            send: { message in
-                if loop.inEventLoop, try call.value.writeNow(message) { return }
-                try await withCheckedThrowingContinuation { continuation in
-                    Self.onLoop(call) { $0.writeWhenWritable(message, continuation) }
-                }
-            })
-        self.task = Self.spawn(handler, raw, call, on: self.executor)
+        let body: MethodHandler.AsyncBody
+        switch handler.body {
+        case .inline(let inline):
+            self.runInline(inline, request: request!, context: context)
+            return
+        case .async(let async):
+            body = async
+        }
+        let call = NIOLoopBound(self, eventLoop: self.executor.eventLoop)
+        let raw = RawCall(context: context, request: request, requests: requests, call: call)
+        self.task = Self.spawn(body, raw, call, on: self.executor)
+    }
+
+    private func runInline(_ handler: MethodHandler.InlineBody, request: ByteBuffer, context: ServerContext) {
+        let outcome: RPCError?
+        do {
+            self.writeMessage(try handler(request, context))
+            outcome = nil
+        } catch {
+            outcome = Self.status(for: error)
+        }
+        self.handlerReturned(outcome)
     }
 
     private static func spawn(
-        _ handler: MethodHandler, _ raw: RawCall, _ call: NIOLoopBound<ServerCall>, on executor: EventLoopTaskExecutor
+        _ body: @escaping MethodHandler.AsyncBody, _ raw: RawCall, _ call: NIOLoopBound<ServerCall>,
+        on executor: EventLoopTaskExecutor
     ) -> Task<Void, Never> {
         Task(executorPreference: executor) {
-            let outcome = await Self.run(handler, raw)
+            let outcome = await Self.run(body, raw)
             Self.onLoop(call) { $0.handlerReturned(outcome) }
         }
     }
 
     /// Runs a handler to its end; nil when it succeeded.
-    private static func run(_ handler: MethodHandler, _ call: RawCall) async -> RPCError? {
+    private static func run(_ body: MethodHandler.AsyncBody, _ call: RawCall) async -> RPCError? {
         do {
-            try await handler.body(call)
+            try await body(call)
             return nil
-        } catch let error as RPCError {
-            return error
-        } catch is CancellationError {
-            return RPCError(code: .cancelled, message: "the call was cancelled")
         } catch {
+            return Self.status(for: error)
+        }
+    }
+
+    /// The status a handler's error becomes.
+    private static func status(for error: any Error) -> RPCError {
+        switch error {
+        case let error as RPCError:
+            return error
+        case is CancellationError:
+            return RPCError(code: .cancelled, message: "the call was cancelled")
+        default:
             // Details stay in the log; the peer learns only that the server failed.
             return RPCError(code: .unknown, message: "the server failed to handle the call", cause: error)
         }
     }
 
-    private static func onLoop(_ call: NIOLoopBound<ServerCall>, _ body: @escaping @Sendable (ServerCall) -> Void) {
+    static func onLoop(_ call: NIOLoopBound<ServerCall>, _ body: @escaping @Sendable (ServerCall) -> Void) {
         if call.eventLoop.inEventLoop {
             body(call.value)
         } else {
@@ -220,6 +239,8 @@ final class ServerCall: StreamHandler {
     }
 
     private func handlerReturned(_ error: RPCError?) {
+        // The Task is over: nothing left to cancel.
+        self.task = nil
         if let error, error.code == .unknown, let cause = error.cause {
             self.logger.error("rpc handler failed", metadata: ["error": "\(String(reflecting: cause))"])
         }
@@ -231,7 +252,7 @@ final class ServerCall: StreamHandler {
         self.finish(RPCError(code: .deadlineExceeded, message: "deadline exceeded"))
     }
 
-    private func requestBytesTaken(_ bytes: Int) {
+    func requestBytesTaken(_ bytes: Int) {
         self.bufferedRequestBytes -= bytes
         if self.bufferedRequestBytes <= self.requestBufferLimit, self.heldWindowBytes > 0 {
             self.stream?.consume(self.heldWindowBytes)
@@ -242,7 +263,7 @@ final class ServerCall: StreamHandler {
     // MARK: Writing
 
     /// Writes if the stream has room; false if the caller must wait. Throws once the call is over.
-    private func writeNow(_ message: ByteBuffer) throws -> Bool {
+    func writeNow(_ message: ByteBuffer) throws -> Bool {
         guard case .running = self.state, let stream = self.stream else {
             throw RPCError(code: .cancelled, message: "the call is over")
         }
@@ -251,7 +272,7 @@ final class ServerCall: StreamHandler {
         return true
     }
 
-    private func writeWhenWritable(_ message: ByteBuffer, _ continuation: CheckedContinuation<Void, any Error>) {
+    func writeWhenWritable(_ message: ByteBuffer, _ continuation: CheckedContinuation<Void, any Error>) {
         do {
             if try self.writeNow(message) {
                 continuation.resume()
