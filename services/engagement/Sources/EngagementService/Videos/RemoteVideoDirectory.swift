@@ -99,9 +99,9 @@ package struct RemoteVideoDirectory: VideoDirectory {
                 if case .string(let value) = entry.value { options.metadata.add(key, value) }
             }
         }
+        let bounded = options
         do {
-            let bounded = options
-            return try await withTimeout(options.timeout ?? self.configuration.timeout) { try await body(bounded) }
+            return try await withTimeout(bounded.timeout ?? self.configuration.timeout) { try await body(bounded) }
         } catch {
             throw self.map(error)
         }
@@ -114,8 +114,8 @@ package struct RemoteVideoDirectory: VideoDirectory {
             return RPCError(code: .notFound, message: "video not found")
         case .invalidArgument?:
             return RPCError(code: .invalidArgument, message: "invalid video id")
-        case .unauthenticated?, .permissionDenied?:
-            return RPCError(code: code!, message: "the video service refused the caller's identity")
+        case .some(let refused) where refused == .unauthenticated || refused == .permissionDenied:
+            return RPCError(code: refused, message: "the video service refused the caller's identity")
         default:
             self.logger.warning(
                 "video service unavailable", metadata: ["error": "\(error)", "code": "\(code?.name ?? "-")"])
