@@ -208,6 +208,40 @@ tests += [
     )
 ]
 
+// MARK: - Engagement service (services/engagement)
+
+libraries += [
+    // halo.engagement.v1.EngagementService: counters, likes and presence in Redis, pub/sub events, WatchCounts.
+    .target(
+        name: "EngagementService",
+        dependencies: [
+            "ServiceSupport", "RPC", "Protos", "Redis", swiftProtobuf, serviceLifecycle, nioCore, nioPosix, logging,
+        ],
+        path: "services/engagement/Sources/EngagementService",
+        swiftSettings: defaultSwiftSettings
+    )
+]
+executables += [
+    .executableTarget(
+        name: "halo-engagement",
+        dependencies: ["EngagementService", "ServiceSupport", logging],
+        path: "services/engagement/Sources/halo-engagement",
+        swiftSettings: defaultSwiftSettings
+    )
+]
+tests += [
+    // Needs a real redis-server (HALO_TEST_REDIS_URL, set by scripts/with-test-services); runs the
+    // video service in-process on SQLite.
+    .testTarget(
+        name: "EngagementServiceTests",
+        dependencies: [
+            "EngagementService", "VideoService", "ServiceSupport", "ServiceSupportTesting", "RPC", "Protos", "Redis",
+            swiftProtobuf, nioCore, nioPosix, logging,
+        ],
+        swiftSettings: defaultSwiftSettings
+    )
+]
+
 let package = Package(
     name: "halo",
     platforms: [.macOS(.v15)],

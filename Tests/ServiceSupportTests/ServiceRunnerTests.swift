@@ -6,6 +6,7 @@ import RPC
 import ServiceSupport
 import ServiceSupportTesting
 import SwiftProtobuf
+import Synchronization
 import Testing
 
 /// A service with one method that touches the database.
@@ -69,6 +70,43 @@ private struct PingService: RPCService {
                 await client.close()
             }
         }
+    }
+
+    /// A dependency the test switches off and on.
+    private final class SwitchedProbe: HealthProbe {
+        let down = Mutex(false)
+        var name: String { "switched" }
+
+        func check(timeout: Duration) async throws {
+            if self.down.withLock({ $0 }) { throw RPCError(code: .unavailable, message: "switched off") }
+        }
+    }
+
+    private struct NothingService: RPCService {
+        var serviceName: String { "halo.test.Nothing" }
+        func register(in router: inout Router) {}
+    }
+
+    @Test func healthFollowsAnyProbe() async throws {
+        let probe = SwitchedProbe()
+        let runner = ServiceRunner(
+            configuration: .defaults, probe: probe, probeInterval: .milliseconds(50), probeTimeout: .seconds(1),
+            services: [NothingService()], logger: self.logger, handleSignals: false)
+        let address = try await runner.start()
+        let client = ClientConnection(host: "127.0.0.1", port: try #require(address.port))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await runner.run() }
+            #expect(try await Self.health(client, "halo.test.Nothing") == .serving)
+            probe.down.withLock { $0 = true }
+            try await Self.waitFor(.notServing, client, "halo.test.Nothing")
+            #expect(try await Self.health(client, "") == .notServing)
+            probe.down.withLock { $0 = false }
+            try await Self.waitFor(.serving, client, "halo.test.Nothing")
+            #expect(try await Self.health(client, "") == .serving)
+            await runner.shutDownGracefully()
+            try await group.next()
+        }
+        await client.close()
     }
 
     static func health(_ client: ClientConnection, _ service: String) async throws -> HealthService.Status {

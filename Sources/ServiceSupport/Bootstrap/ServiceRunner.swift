@@ -8,14 +8,15 @@ package import ServiceLifecycle
 import UnixSignals
 
 /// Runs a service process: the gRPC server with the given services and `grpc.health.v1.Health`,
-/// a database probe that drives health, and graceful shutdown on SIGTERM or SIGINT
-/// (swift-service-lifecycle's `ServiceGroup`; postgres-nio already depends on it, so it costs no build time).
+/// a probe of the service's store (its database, or any ``HealthProbe``) that drives health, and
+/// graceful shutdown on SIGTERM or SIGINT (swift-service-lifecycle's `ServiceGroup`; postgres-nio
+/// already depends on it, so it costs no build time).
 ///
 /// Health starts SERVING (the caller has migrated, so the database answered); the probe flips
-/// the services and the server ("") to NOT_SERVING while the database is unreachable. On
+/// the services and the server ("") to NOT_SERVING while the store is unreachable. On
 /// shutdown the probe stops first, then health goes NOT_SERVING and the server drains.
 ///
-/// The runner does not own the database: close it after ``run()`` returns.
+/// The runner does not own the database or the probed store: close it after ``run()`` returns.
 package final class ServiceRunner: Sendable {
     /// The health service, for tests and for services that report more than the database.
     package let health: HealthService
@@ -27,9 +28,25 @@ package final class ServiceRunner: Sendable {
     ///   - background: other long-lived work of the process (key rotation, cleanup); started with
     ///     the server and shut down gracefully before it.
     ///   - handleSignals: install SIGTERM/SIGINT handlers (executables); tests pass false.
-    package init(
+    package convenience init(
         configuration: ServiceConfiguration, database: ServiceDatabase, services: [any RPCService],
         background: [any Service] = [], logger: Logger,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, handleSignals: Bool = true
+    ) {
+        self.init(
+            configuration: configuration, probe: database, probeInterval: configuration.database.probeInterval,
+            probeTimeout: configuration.database.probeTimeout, services: services, background: background,
+            logger: logger, eventLoopGroup: eventLoopGroup, handleSignals: handleSignals)
+    }
+
+    /// A runner whose health follows `probe` rather than a SQL database (a Redis-backed service).
+    ///
+    /// - Parameters:
+    ///   - probe: checked every `probeInterval`; a check slower than `probeTimeout` counts as failed.
+    ///   - services, background, handleSignals: as for the database runner.
+    package init(
+        configuration: ServiceConfiguration, probe: any HealthProbe, probeInterval: Duration,
+        probeTimeout: Duration, services: [any RPCService], background: [any Service] = [], logger: Logger,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, handleSignals: Bool = true
     ) {
         let health = HealthService()
@@ -46,10 +63,9 @@ package final class ServiceRunner: Sendable {
         serverConfiguration.http2.drainTimeout = configuration.shutdown.drainTimeout
         let server = Server(configuration: serverConfiguration, router: router, group: eventLoopGroup, logger: logger)
 
-        let probe = DatabaseProbe(
-            database: database, health: health, services: services.map(\.serviceName),
-            interval: configuration.database.probeInterval, timeout: configuration.database.probeTimeout,
-            logger: logger)
+        let probeService = HealthProbeService(
+            probe: probe, health: health, services: services.map(\.serviceName), interval: probeInterval,
+            timeout: probeTimeout, logger: logger)
         // Shut down in reverse order: background work and the probe first (the probe must not report
         // SERVING while draining), then the server.
         var groupConfiguration = ServiceGroupConfiguration(
@@ -59,7 +75,7 @@ package final class ServiceRunner: Sendable {
                     successTerminationBehavior: .gracefullyShutdownGroup,
                     failureTerminationBehavior: .gracefullyShutdownGroup),
                 .init(
-                    service: probe, successTerminationBehavior: .ignore,
+                    service: probeService, successTerminationBehavior: .ignore,
                     failureTerminationBehavior: .gracefullyShutdownGroup),
             ]
                 + background.map {

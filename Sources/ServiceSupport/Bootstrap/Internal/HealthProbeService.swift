@@ -3,17 +3,17 @@ import Protos
 import RPC
 import ServiceLifecycle
 
-/// Runs `SELECT 1` every interval and sets the health of `services` (and of the whole server):
-/// NOT_SERVING while the database does not answer, SERVING again when it does. Logs changes only.
-struct DatabaseProbe: Service, CustomStringConvertible {
-    let database: ServiceDatabase
+/// Runs a ``HealthProbe`` every interval and sets the health of `services` (and of the whole
+/// server): NOT_SERVING while the probe fails, SERVING again when it passes. Logs changes only.
+struct HealthProbeService: Service, CustomStringConvertible {
+    let probe: any HealthProbe
     let health: HealthService
     let services: [String]
     let interval: Duration
     let timeout: Duration
     let logger: Logger
 
-    var description: String { "database-probe" }
+    var description: String { "\(self.probe.name)-probe" }
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
@@ -21,7 +21,7 @@ struct DatabaseProbe: Service, CustomStringConvertible {
             while !Task.isCancelled {
                 let failure: (any Error)?
                 do {
-                    try await self.database.ping(timeout: self.timeout)
+                    try await self.probe.check(timeout: self.timeout)
                     failure = nil
                 } catch {
                     failure = error
@@ -30,12 +30,13 @@ struct DatabaseProbe: Service, CustomStringConvertible {
                 if let error = failure, healthy {
                     healthy = false
                     self.logger.error(
-                        "database unreachable, health NOT_SERVING",
-                        metadata: ["error": "\(DatabaseErrors.classify(error))", "cause": "\(error)"])
+                        "dependency unreachable, health NOT_SERVING",
+                        metadata: ["dependency": "\(self.probe.name)", "error": "\(error)"])
                     self.set(.notServing)
                 } else if failure == nil, !healthy {
                     healthy = true
-                    self.logger.notice("database reachable again, health SERVING")
+                    self.logger.notice(
+                        "dependency reachable again, health SERVING", metadata: ["dependency": "\(self.probe.name)"])
                     self.set(.serving)
                 }
                 try? await Task.sleep(for: self.interval)
