@@ -269,6 +269,23 @@ struct ServerClientTests {
         await late.close()
     }
 
+    @Test("a call's deadline covers waiting for the connection (a peer that accepts but never speaks HTTP/2)")
+    func deadlineCoversConnecting() async throws {
+        let silent = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0).get()
+        let client = ClientConnection(host: "127.0.0.1", port: silent.localAddress!.port!)
+        let start = ContinuousClock.now
+        let error = await #expect(throws: RPCError.self) {
+            _ = try await client.unary(
+                Echo.unary, EchoRequest(), as: EchoResponse.self, options: CallOptions(timeout: .milliseconds(300))
+            ).get()
+        }
+        #expect(error?.code == .deadlineExceeded)
+        #expect(ContinuousClock.now - start < .seconds(3))
+        await client.close()
+        try await silent.close()
+    }
+
     @Test("the client fails fast while the server is down, then reconnects after backoff")
     func reconnect() async throws {
         // Reserve a port, then free it: nothing listens there yet.

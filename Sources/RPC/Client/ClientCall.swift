@@ -32,8 +32,12 @@ final class ClientCall: StreamHandler {
     /// Set when the server never saw the call (REFUSED_STREAM, or unprocessed after GOAWAY).
     private(set) var wasRefused = false
 
+    /// When the caller stops waiting: set when the call is made, so it covers waiting for a
+    /// connection and for a free stream, not only the exchange.
+    private let deadline: NIODeadline?
+
     init(
-        eventLoop: any EventLoop, maxMessageSize: Int, consumesOnReceipt: Bool,
+        eventLoop: any EventLoop, maxMessageSize: Int, consumesOnReceipt: Bool, deadline: NIODeadline?,
         onMessage: @escaping (ByteBuffer) -> Void, onFinish: @escaping (Outcome, Metadata) -> Void
     ) {
         self.eventLoop = eventLoop
@@ -42,6 +46,13 @@ final class ClientCall: StreamHandler {
         self.deframer = MessageDeframer(maxMessageSize: maxMessageSize)
         self.onMessage = onMessage
         self.onFinish = onFinish
+        self.deadline = deadline
+        if let deadline = self.deadline {
+            self.deadlineTimer = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+                self.deadlineTimer = nil
+                self.fail(RPCError(code: .deadlineExceeded, message: "deadline exceeded"), reset: true)
+            }
+        }
     }
 
     var isFinished: Bool { self.onFinish == nil }
@@ -51,17 +62,17 @@ final class ClientCall: StreamHandler {
         on connection: Connection, authority: String, method: MethodDescriptor, options: CallOptions,
         request: ByteBuffer?
     ) {
+        // A call whose deadline passed (or that was cancelled) while it waited never opens a stream.
+        guard !self.isFinished else { return }
         var headers = [
             Header(":method", "POST"), Header(":scheme", "http"), Header(":path", method.path),
             Header(":authority", authority), Header("content-type", "application/grpc"), Header("te", "trailers"),
             Header("user-agent", "halo-rpc"),
         ]
-        if let timeout = options.timeout {
-            headers.append(Header("grpc-timeout", Timeout.encode(timeout)))
-            self.deadlineTimer = self.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(timeout)) {
-                self.deadlineTimer = nil
-                self.fail(RPCError(code: .deadlineExceeded, message: "deadline exceeded"), reset: true)
-            }
+        if let deadline = self.deadline {
+            // The budget left, not the one given: time spent waiting for a connection counts.
+            let remaining = deadline - self.eventLoop.now
+            headers.append(Header("grpc-timeout", Timeout.encode(.nanoseconds(max(1, remaining.nanoseconds)))))
         }
         for (key, value) in options.metadata.entries {
             headers.append(Header(key, Metadata.wireValue(value), neverIndex: key == "authorization"))

@@ -33,11 +33,14 @@ final class ClientConnectionCore: ConnectionDelegate {
 
     func unary(
         _ method: MethodDescriptor, request: ByteBuffer, options: CallOptions,
-        promise: EventLoopPromise<UnaryResponse<ByteBuffer>>, attempt: Int = 0
+        promise: EventLoopPromise<UnaryResponse<ByteBuffer>>, attempt: Int = 0, deadline: NIODeadline? = nil
     ) {
+        // One deadline for the call and its transparent retry.
+        let deadline = deadline ?? options.timeout.map { self.eventLoop.now + TimeAmount($0) }
         let response = UnaryCollector()
         let call = ClientCall(
             eventLoop: self.eventLoop, maxMessageSize: options.maxResponseMessageSize, consumesOnReceipt: true,
+            deadline: deadline,
             onMessage: { response.received($0) },
             onFinish: { outcome, initialMetadata in
                 self.callFinished()
@@ -48,7 +51,9 @@ final class ClientConnectionCore: ConnectionDelegate {
                     promise.completeWith(response.result(initial: initialMetadata, trailing: trailingMetadata))
                 case .failure where refused && attempt == 0:
                     // The server never saw it (REFUSED_STREAM, or past a GOAWAY): safe to send again.
-                    self.unary(method, request: request, options: options, promise: promise, attempt: attempt + 1)
+                    self.unary(
+                        method, request: request, options: options, promise: promise, attempt: attempt + 1,
+                        deadline: deadline)
                 case .failure(let error):
                     promise.fail(error)
                 }
@@ -68,6 +73,7 @@ final class ClientConnectionCore: ConnectionDelegate {
     ) -> ClientCall {
         let call = ClientCall(
             eventLoop: self.eventLoop, maxMessageSize: options.maxResponseMessageSize, consumesOnReceipt: false,
+            deadline: options.timeout.map { self.eventLoop.now + TimeAmount($0) },
             onMessage: { messages.yield($0) },
             onFinish: { outcome, _ in
                 self.callFinished()
