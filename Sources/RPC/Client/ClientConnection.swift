@@ -60,10 +60,9 @@ package final class ClientConnection: Sendable {
     ) -> EventLoopFuture<UnaryResponse<Response>> {
         let framed: ByteBuffer
         do {
-            framed = try FramedMessage.frame(request)
+            framed = try Self.frame(request)
         } catch {
-            return self.eventLoop.makeFailedFuture(
-                RPCError(code: .internal, message: "could not encode the request", cause: error))
+            return self.eventLoop.makeFailedFuture(error)
         }
         return self.unary(method, framedRequest: framed, options: options).flatMapThrowing { response in
             UnaryResponse(
@@ -75,28 +74,36 @@ package final class ClientConnection: Sendable {
     // MARK: Async API
 
     /// A unary call; cancelling the task cancels the call.
+    ///
+    /// One hop to the event loop: the request head and message leave in the same write, and
+    /// the call goes on without the calling task (a busy caller can't hold back its request).
     package func unary<Request: Message, Response: Message>(
         _ method: MethodDescriptor, _ request: Request, as responseType: Response.Type = Response.self,
         options: CallOptions = .defaults
     ) async throws -> Response {
-        try await self.bidirectionalStreaming(method, as: responseType, options: options) {
-            (requests: RequestWriter<Request>, responses) in
-            try await requests.write(request)
-            try await requests.finish()
-            return try await Self.single(responses)
+        let framed = try Self.frame(request)
+        let promise = self.eventLoop.makePromise(of: UnaryResponse<ByteBuffer>.self)
+        let cancellation = NIOLoopBoundBox.makeBoxSendingValue(CallCancellation(), eventLoop: self.eventLoop)
+        self.onLoop { core in
+            core.unary(method, request: framed, options: options, promise: promise, cancellation: cancellation.value)
         }
+        let response = try await withTaskCancellationHandler {
+            try await promise.futureResult.get()
+        } onCancel: {
+            self.onLoop { _ in cancellation.value.cancel() }
+        }
+        return try BufferBytes.decode(Response.self, from: response.message)
     }
 
-    /// A server-streaming call: `body` reads the responses.
+    /// A server-streaming call: `body` reads the responses. The request leaves with the head.
     package func serverStreaming<Request: Message, Response: Message, Result: Sendable>(
         _ method: MethodDescriptor, _ request: Request, as responseType: Response.Type = Response.self,
         options: CallOptions = .defaults, _ body: @Sendable (ResponseStream<Response>) async throws -> Result
     ) async throws -> Result {
-        try await self.bidirectionalStreaming(method, as: responseType, options: options) {
-            (requests: RequestWriter<Request>, responses) in
-            try await requests.write(request)
-            try await requests.finish()
-            return try await body(responses)
+        let framed = try Self.frame(request)
+        return try await self.streamingCall(method, options: options, request: framed) {
+            (_: RequestWriter<Request>, responses: ResponseStream<Response>) in
+            try await body(responses)
         }
     }
 
@@ -120,11 +127,20 @@ package final class ClientConnection: Sendable {
         _ method: MethodDescriptor, as responseType: Response.Type = Response.self, options: CallOptions = .defaults,
         _ body: @Sendable (RequestWriter<Request>, ResponseStream<Response>) async throws -> Result
     ) async throws -> Result {
+        try await self.streamingCall(method, options: options, request: nil, body)
+    }
+
+    /// A streaming call; with `request`, the request side is that one message, sent with the head.
+    private func streamingCall<Request: Message, Response: Message, Result: Sendable>(
+        _ method: MethodDescriptor, options: CallOptions, request: ByteBuffer?,
+        _ body: @Sendable (RequestWriter<Request>, ResponseStream<Response>) async throws -> Result
+    ) async throws -> Result {
         let (messages, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
         let loop = self.eventLoop
         let call = try await loop.submit {
             NIOLoopBound(
-                self.core.value.startStreamingCall(method, options: options, messages: continuation), eventLoop: loop)
+                self.core.value.startStreamingCall(method, options: options, request: request, messages: continuation),
+                eventLoop: loop)
         }.get()
         let onCall: @Sendable (@escaping @Sendable (ClientCall) -> Void) -> Void = { action in
             if loop.inEventLoop { action(call.value) } else { loop.execute { action(call.value) } }
@@ -157,6 +173,14 @@ package final class ClientConnection: Sendable {
             body(self.core.value)
         } else {
             self.eventLoop.execute { body(self.core.value) }
+        }
+    }
+
+    private static func frame(_ request: some Message) throws(RPCError) -> ByteBuffer {
+        do {
+            return try FramedMessage.frame(request)
+        } catch {
+            throw RPCError(code: .internal, message: "could not encode the request", cause: error)
         }
     }
 

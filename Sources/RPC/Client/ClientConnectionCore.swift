@@ -33,8 +33,13 @@ final class ClientConnectionCore: ConnectionDelegate {
 
     func unary(
         _ method: MethodDescriptor, request: ByteBuffer, options: CallOptions,
-        promise: EventLoopPromise<UnaryResponse<ByteBuffer>>, attempt: Int = 0, deadline: NIODeadline? = nil
+        promise: EventLoopPromise<UnaryResponse<ByteBuffer>>, cancellation: CallCancellation? = nil,
+        attempt: Int = 0, deadline: NIODeadline? = nil
     ) {
+        if let cancellation, cancellation.isCancelled {
+            promise.fail(RPCError(code: .cancelled, message: "the call was cancelled"))
+            return
+        }
         // One deadline for the call and its transparent retry.
         let deadline = deadline ?? options.timeout.map { self.eventLoop.now + TimeAmount($0) }
         let response = UnaryCollector()
@@ -44,6 +49,7 @@ final class ClientConnectionCore: ConnectionDelegate {
             onMessage: { response.received($0) },
             onFinish: { outcome, initialMetadata in
                 self.callFinished()
+                cancellation?.call = nil
                 let refused = response.call?.wasRefused ?? false
                 response.call = nil
                 switch outcome {
@@ -52,13 +58,14 @@ final class ClientConnectionCore: ConnectionDelegate {
                 case .failure where refused && attempt == 0:
                     // The server never saw it (REFUSED_STREAM, or past a GOAWAY): safe to send again.
                     self.unary(
-                        method, request: request, options: options, promise: promise, attempt: attempt + 1,
-                        deadline: deadline)
+                        method, request: request, options: options, promise: promise, cancellation: cancellation,
+                        attempt: attempt + 1, deadline: deadline)
                 case .failure(let error):
                     promise.fail(error)
                 }
             })
         response.call = call
+        cancellation?.call = call
         self.withConnection(
             start: { connection in
                 call.start(
@@ -67,8 +74,10 @@ final class ClientConnectionCore: ConnectionDelegate {
             fail: { call.failBeforeStart($0) })
     }
 
+    /// Starts a streaming call; with `request`, that is the only request and the request side
+    /// ends with it (a server-streaming call: head and message leave together).
     func startStreamingCall(
-        _ method: MethodDescriptor, options: CallOptions,
+        _ method: MethodDescriptor, options: CallOptions, request: ByteBuffer?,
         messages: AsyncThrowingStream<ByteBuffer, any Error>.Continuation
     ) -> ClientCall {
         let call = ClientCall(
@@ -84,7 +93,8 @@ final class ClientConnectionCore: ConnectionDelegate {
             })
         self.withConnection(
             start: { connection in
-                call.start(on: connection, authority: self.authority, method: method, options: options, request: nil)
+                call.start(
+                    on: connection, authority: self.authority, method: method, options: options, request: request)
             },
             fail: { call.failBeforeStart($0) })
         return call
@@ -224,6 +234,19 @@ final class ClientConnectionCore: ConnectionDelegate {
             self.withConnection(
                 start: { waiter(.success($0)) }, fail: { waiter(.failure($0)) })
         }
+    }
+}
+
+/// Lets a caller on another thread cancel a unary call, including its transparent retry.
+/// Used only on the connection's event loop.
+final class CallCancellation {
+    /// The attempt in flight, if any.
+    var call: ClientCall?
+    private(set) var isCancelled = false
+
+    func cancel() {
+        self.isCancelled = true
+        self.call?.cancel()
     }
 }
 
