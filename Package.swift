@@ -90,6 +90,12 @@ libraries += [
         ],
         swiftSettings: defaultSwiftSettings
     ),
+    // Test helpers for Redis tests: a private redis-server a test can stop and restart.
+    .target(
+        name: "RedisTesting",
+        dependencies: ["Redis", nioPosix, logging],
+        swiftSettings: defaultSwiftSettings
+    ),
     // Test helpers for service tests: throwaway databases (SQLite, PostgreSQL), a TCP fault proxy, a fault injector.
     .target(
         name: "ServiceSupportTesting",
@@ -167,7 +173,7 @@ tests += [
     // Needs a real redis-server: HALO_TEST_REDIS_URL (scripts/with-test-services sets it via scripts/test-redis).
     .testTarget(
         name: "RedisTests",
-        dependencies: ["Redis", nioCore, nioPosix, nioEmbedded, logging],
+        dependencies: ["Redis", "RedisTesting", nioCore, nioPosix, nioEmbedded, logging],
         swiftSettings: defaultSwiftSettings
     ),
     .testTarget(
@@ -236,7 +242,7 @@ tests += [
         name: "EngagementServiceTests",
         dependencies: [
             "EngagementService", "VideoService", "ServiceSupport", "ServiceSupportTesting", "RPC", "Protos", "Redis",
-            swiftProtobuf, nioCore, nioPosix, logging,
+            "RedisTesting", swiftProtobuf, nioCore, nioPosix, logging,
         ],
         swiftSettings: defaultSwiftSettings
     )

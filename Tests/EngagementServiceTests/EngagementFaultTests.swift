@@ -2,6 +2,7 @@ import EngagementService
 import Foundation
 import Protos
 import RPC
+import RedisTesting
 import SwiftProtobuf
 import Testing
 
@@ -56,7 +57,7 @@ import Testing
     }
 
     @Test func redisDownIsUnavailableFastThenRecoversWithoutRestart() async throws {
-        let redis = try PrivateRedis()
+        let redis = try PrivateRedisServer()
         try await redis.start()
         try await VideoBackend.with { videos in
             try await Self.redisOutage(redis, videos)
@@ -64,7 +65,7 @@ import Testing
         await redis.stop()
     }
 
-    private static func redisOutage(_ redis: PrivateRedis, _ videos: VideoBackend) async throws {
+    private static func redisOutage(_ redis: PrivateRedisServer, _ videos: VideoBackend) async throws {
         var configuration = EngagementHarness.configuration(redisURL: redis.url, videoPort: videos.port)
         configuration.redis.commandTimeout = .seconds(1)
         configuration.redis.connectTimeout = .milliseconds(500)

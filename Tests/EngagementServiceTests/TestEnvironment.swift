@@ -54,31 +54,6 @@ enum TestEnvironment {
             guard (try? await condition()) == true else { throw SetupError(description: "timed out waiting: \(what)") }
         }
     }
-
-    /// A port nothing listens on now, below the ephemeral range (32768 and up here), so that no
-    /// client socket or port-0 listener of another test takes it while a server the test restarts
-    /// is down.
-    static func freePort() throws -> Int {
-        for _ in 0..<100 {
-            let port = Int.random(in: 20_000..<32_000)
-            if Self.canBind(port) { return port }
-        }
-        throw SetupError(description: "no free port found")
-    }
-
-    private static func canBind(_ port: Int) -> Bool {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { Glibc.close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(descriptor, pointer, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
-        }
-    }
 }
 
 /// A clock the test sets and moves.

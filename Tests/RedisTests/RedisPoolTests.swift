@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import Redis
+import RedisTesting
 import Synchronization
 import Testing
 
@@ -104,7 +105,7 @@ struct RedisPoolTests {
     }
 
     @Test func recoversAfterAServerRestart() async throws {
-        let server = try RedisServerProcess()
+        let server = try PrivateRedisServer()
         try await server.start()
         let pool = makePool(server.configuration, max: 4)
         defer { Task { await pool.shutdown() } }

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import Redis
+import RedisTesting
 import Testing
 
 @Suite("RedisSubscriber against a real redis-server")
@@ -73,7 +74,7 @@ struct RedisSubscriberTests {
     }
 
     @Test func resubscribesAfterAServerRestart() async throws {
-        let server = try RedisServerProcess()
+        let server = try PrivateRedisServer()
         try await server.start()
         let channel = TestRedis.key()
         try await withSubscriber(server.configuration) { subscriber, received in

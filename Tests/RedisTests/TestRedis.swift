@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import Redis
+import RedisTesting
 
 /// The shared test server from `HALO_TEST_REDIS_URL`, and helpers for tests against it.
 enum TestRedis {
@@ -47,20 +48,6 @@ enum TestRedis {
         "halo-test:\(UUID().uuidString.prefix(8)):\(name)"
     }
 
-    /// A port nothing listens on right now, below the ephemeral range so that no client socket or
-    /// port-0 listener takes it before the test uses it.
-    static func freePort() throws -> Int {
-        for _ in 0..<50 {
-            let port = Int.random(in: 20_000..<32_000)
-            guard let channel = try? ServerBootstrap(group: group).bind(host: "127.0.0.1", port: port).wait() else {
-                continue
-            }
-            try? channel.close().wait()
-            return port
-        }
-        throw SetupError(description: "no free port found")
-    }
-
     /// Retries `body` until it succeeds or `timeout` passes.
     static func eventually<T>(
         timeout: Duration = .seconds(20), _ body: () async throws -> T
@@ -74,5 +61,13 @@ enum TestRedis {
                 try await Task.sleep(for: .milliseconds(50))
             }
         }
+    }
+}
+
+extension PrivateRedisServer {
+    /// A configuration for this server, with the tests' generous limits.
+    var configuration: RedisConnection.Configuration {
+        RedisConnection.Configuration(
+            host: "127.0.0.1", port: self.port, connectTimeout: .seconds(5), commandTimeout: .seconds(10))
     }
 }
