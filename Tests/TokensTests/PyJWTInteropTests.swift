@@ -1,5 +1,6 @@
 import Foundation
 import Sodium
+import Synchronization
 import Testing
 import Tokens
 
@@ -38,10 +39,10 @@ struct PyJWTInteropTests {
     ]
 
     @Test("tokens made by PyJWT get the expected verdict from our verifier")
-    func pyjwtTokens() throws {
+    func pyjwtTokens() async throws {
         let seed = SecureRandom.bytes(count: 32)
         let keyPair = try #require(Ed25519.KeyPair(seed: seed))
-        let output = try runFixtures(["make", "--seed", hex(seed), "--now", String(Fixtures.now)])
+        let output = try await runFixtures(["make", "--seed", hex(seed), "--now", String(Fixtures.now)])
         let tokens = try #require(try JSONSerialization.jsonObject(with: output) as? [String: String])
         #expect(Set(tokens.keys) == Set(Self.expectations.keys))
 
@@ -60,7 +61,7 @@ struct PyJWTInteropTests {
     }
 
     @Test("tokens from our signer verify with PyJWT, using our JWKS parsed by PyJWK")
-    func ourTokensInPyJWT() throws {
+    func ourTokensInPyJWT() async throws {
         let previous = SigningKey(keyPair: Ed25519.KeyPair())
         let keys = SigningKeySet(current: SigningKey(keyPair: Ed25519.KeyPair()), previous: [previous])
         let configuration = TokenSigner.Configuration(issuer: Fixtures.issuer, audience: Fixtures.audience)
@@ -69,7 +70,7 @@ struct PyJWTInteropTests {
         let oldToken = TokenSigner(keys: SigningKeySet(current: previous), configuration: configuration)
             .sign(AccessTokenClaims(subject: "user-8"))
 
-        let result = try verifyWithPyJWT(signed.token, jwks: keys.jwksDocument)
+        let result = try await verifyWithPyJWT(signed.token, jwks: keys.jwksDocument)
         #expect(result["ok"] as? Bool == true, "\(result["error"] ?? "")")
         let claims = try #require(result["claims"] as? [String: Any])
         #expect(claims["sub"] as? String == "user-7")
@@ -84,34 +85,35 @@ struct PyJWTInteropTests {
         #expect(jwks.compactMap { $0["kid"] as? String } == [keys.current.keyID, previous.keyID])
         #expect(jwks.allSatisfy { $0["algorithm"] as? String == "EdDSA" })
 
-        let rotated = try verifyWithPyJWT(oldToken.token, jwks: keys.jwksDocument)
+        let rotated = try await verifyWithPyJWT(oldToken.token, jwks: keys.jwksDocument)
         #expect(rotated["ok"] as? Bool == true, "\(rotated["error"] ?? "")")
     }
 
     @Test("PyJWT refuses our token once it is tampered with (the check above is not vacuous)")
-    func tamperedInPyJWT() throws {
+    func tamperedInPyJWT() async throws {
         let keys = SigningKeySet(current: SigningKey(keyPair: Ed25519.KeyPair()))
         let signed = TokenSigner(keys: keys, configuration: .init(issuer: Fixtures.issuer, audience: Fixtures.audience))
             .sign(AccessTokenClaims(subject: "user-7"))
         let parts = signed.token.split(separator: ".").map(String.init)
         let forged = parts[0] + "." + Fixtures.b64(#"{"sub":"user-1"}"#) + "." + parts[2]
-        #expect(try verifyWithPyJWT(forged, jwks: keys.jwksDocument)["ok"] as? Bool == false)
+        #expect(try await verifyWithPyJWT(forged, jwks: keys.jwksDocument)["ok"] as? Bool == false)
         let wrongAudience = TokenSigner(
             keys: keys, configuration: .init(issuer: Fixtures.issuer, audience: "elsewhere")
         )
         .sign(AccessTokenClaims(subject: "user-7"))
-        #expect(try verifyWithPyJWT(wrongAudience.token, jwks: keys.jwksDocument)["ok"] as? Bool == false)
+        #expect(try await verifyWithPyJWT(wrongAudience.token, jwks: keys.jwksDocument)["ok"] as? Bool == false)
     }
 
-    private func verifyWithPyJWT(_ token: String, jwks: String) throws -> [String: Any] {
+    private func verifyWithPyJWT(_ token: String, jwks: String) async throws -> [String: Any] {
         let request = try JSONSerialization.data(withJSONObject: ["token": token, "jwks": jwks])
-        let output = try runFixtures(["verify", "--iss", Fixtures.issuer, "--aud", Fixtures.audience], input: request)
+        let output = try await runFixtures(
+            ["verify", "--iss", Fixtures.issuer, "--aud", Fixtures.audience], input: request)
         return try #require(try JSONSerialization.jsonObject(with: output) as? [String: Any])
     }
 }
 
 /// Runs `jwt_fixtures.py` with `HALO_PYTHON`; records a failure (never a skip) when the interpreter is missing.
-private func runFixtures(_ arguments: [String], input: Data = Data()) throws -> Data {
+private func runFixtures(_ arguments: [String], input: Data = Data()) async throws -> Data {
     guard let python = ProcessInfo.processInfo.environment["HALO_PYTHON"], !python.isEmpty else {
         Issue.record(
             "HALO_PYTHON is not set: point it at a Python with `pip install PyJWT cryptography` (the Makefile does)")
@@ -119,26 +121,53 @@ private func runFixtures(_ arguments: [String], input: Data = Data()) throws -> 
     }
     let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Interop/jwt_fixtures.py")
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: python)
-    process.arguments = [script.path] + arguments
-    let stdin = Pipe()
-    let stdout = Pipe()
-    let stderr = Pipe()
-    process.standardInput = stdin
-    process.standardOutput = stdout
-    process.standardError = stderr
-    try process.run()
-    stdin.fileHandleForWriting.write(input)
-    try stdin.fileHandleForWriting.close()
-    let output = stdout.fileHandleForReading.readDataToEndOfFile()
-    let errors = stderr.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        Issue.record("jwt_fixtures.py failed: \(String(decoding: errors, as: UTF8.self))")
+    let result = try await runOffThePool(python, [script.path] + arguments, input: input)
+    guard result.status == 0 else {
+        Issue.record("jwt_fixtures.py failed: \(String(decoding: result.errors, as: UTF8.self))")
         throw InteropError.scriptFailed
     }
-    return output
+    return result.output
+}
+
+/// Runs a process to its end on a Dispatch thread: its blocking reads and wait must not hold a
+/// thread of the concurrency pool, which every other test in the process shares.
+private func runOffThePool(
+    _ executable: String, _ arguments: [String], input: Data
+) async throws -> (status: Int32, output: Data, errors: Data) {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+            let stdin = Pipe()
+            let stdout = Pipe()
+            let stderr = Pipe()
+            process.standardInput = stdin
+            process.standardOutput = stdout
+            process.standardError = stderr
+            do {
+                try process.run()
+                stdin.fileHandleForWriting.write(input)
+                try stdin.fileHandleForWriting.close()
+            } catch {
+                continuation.resume(throwing: error)
+                return
+            }
+            // stderr is drained beside stdout, so a chatty script can't fill its pipe and stall.
+            let errors = Mutex(Data())
+            let drained = DispatchSemaphore(value: 0)
+            DispatchQueue.global().async {
+                let data = stderr.fileHandleForReading.readDataToEndOfFile()
+                errors.withLock { $0 = data }
+                drained.signal()
+            }
+            let output = stdout.fileHandleForReading.readDataToEndOfFile()
+            drained.wait()
+            process.waitUntilExit()
+            continuation.resume(
+                returning: (process.terminationStatus, output, errors.withLock { $0 }))
+        }
+    }
 }
 
 private enum InteropError: Error {
