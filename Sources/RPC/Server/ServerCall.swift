@@ -183,7 +183,9 @@ final class ServerCall: StreamHandler {
         }
         let call = NIOLoopBound(self, eventLoop: self.executor.eventLoop)
         let raw = RawCall(context: context, request: request, requests: requests, call: call)
-        self.task = Self.spawn(body, raw, call, on: self.executor)
+        let task = Self.spawn(body, raw, call, on: self.executor)
+        // A handler that never suspended has already finished (and been answered): nothing to cancel.
+        if case .running = self.state { self.task = task }
     }
 
     private func runInline(_ handler: MethodHandler.InlineBody, request: ByteBuffer, context: ServerContext) {
@@ -201,7 +203,9 @@ final class ServerCall: StreamHandler {
         _ body: @escaping MethodHandler.AsyncBody, _ raw: RawCall, _ call: NIOLoopBound<ServerCall>,
         on executor: EventLoopTaskExecutor
     ) -> Task<Void, Never> {
-        Task(executorPreference: executor) {
+        // Started at once on this thread (the loop's), up to the handler's first suspension; it
+        // resumes on the loop's executor. No job is enqueued to start it.
+        Task.immediate(executorPreference: executor) {
             let outcome = await Self.run(body, raw)
             Self.onLoop(call) { $0.handlerReturned(outcome) }
         }
