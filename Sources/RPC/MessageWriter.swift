@@ -6,27 +6,28 @@ package import SwiftProtobuf
 /// `write` returns once the message is queued on the stream; it waits while the stream's
 /// outbound queue is above its high watermark (backpressure from the peer's flow control).
 package struct MessageWriter<Element: Message>: Sendable {
-    let sink: @Sendable (ByteBuffer) async throws -> Void
-    let finisher: (@Sendable () async throws -> Void)?
+    // Both run on the caller's executor: no executor hop per message.
+    let sink: nonisolated(nonsending) @Sendable (ByteBuffer) async throws -> Void
+    let finisher: (nonisolated(nonsending) @Sendable () async throws -> Void)?
 
     init(
-        sink: @escaping @Sendable (ByteBuffer) async throws -> Void,
-        finisher: (@Sendable () async throws -> Void)? = nil
+        sink: nonisolated(nonsending) @escaping @Sendable (ByteBuffer) async throws -> Void,
+        finisher: (nonisolated(nonsending) @Sendable () async throws -> Void)? = nil
     ) {
         self.sink = sink
         self.finisher = finisher
     }
 
-    package func write(_ message: Element) async throws {
+    package nonisolated(nonsending) func write(_ message: Element) async throws {
         try await self.sink(try FramedMessage.frame(message))
     }
 
     /// Ends the request side of a client call (a server ends its responses by returning).
-    package func finish() async throws {
+    package nonisolated(nonsending) func finish() async throws {
         try await self.finisher?()
     }
 
-    package func write(contentsOf messages: some Sequence<Element>) async throws {
+    package nonisolated(nonsending) func write(contentsOf messages: some Sequence<Element>) async throws {
         for message in messages { try await self.write(message) }
     }
 }

@@ -36,7 +36,8 @@ package struct Router: Sendable {
 
     /// Registers a unary method.
     package mutating func unary<Request: Message, Response: Message>(
-        _ descriptor: MethodDescriptor, _ handler: @escaping @Sendable (Request, ServerContext) async throws -> Response
+        _ descriptor: MethodDescriptor,
+        _ handler: nonisolated(nonsending) @escaping @Sendable (Request, ServerContext) async throws -> Response
     ) {
         precondition(descriptor.kind == .unary)
         self.register(descriptor) { call in
@@ -49,7 +50,9 @@ package struct Router: Sendable {
     /// Registers a server-streaming method.
     package mutating func serverStreaming<Request: Message, Response: Message>(
         _ descriptor: MethodDescriptor,
-        _ handler: @escaping @Sendable (Request, ServerContext, ResponseWriter<Response>) async throws -> Void
+        _ handler:
+            nonisolated(nonsending) @escaping @Sendable (Request, ServerContext, ResponseWriter<Response>) async throws
+            -> Void
     ) {
         precondition(descriptor.kind == .serverStreaming)
         self.register(descriptor) { call in
@@ -61,7 +64,9 @@ package struct Router: Sendable {
     /// Registers a client-streaming method.
     package mutating func clientStreaming<Request: Message, Response: Message>(
         _ descriptor: MethodDescriptor,
-        _ handler: @escaping @Sendable (RequestStream<Request>, ServerContext) async throws -> Response
+        _ handler:
+            nonisolated(nonsending) @escaping @Sendable (RequestStream<Request>, ServerContext) async throws
+            -> Response
     ) {
         precondition(descriptor.kind == .clientStreaming)
         self.register(descriptor) { call in
@@ -75,8 +80,9 @@ package struct Router: Sendable {
     package mutating func bidirectionalStreaming<Request: Message, Response: Message>(
         _ descriptor: MethodDescriptor,
         _ handler:
-            @escaping @Sendable (RequestStream<Request>, ServerContext, ResponseWriter<Response>) async throws
-            -> Void
+            nonisolated(nonsending) @escaping @Sendable (
+                RequestStream<Request>, ServerContext, ResponseWriter<Response>
+            ) async throws -> Void
     ) {
         precondition(descriptor.kind == .bidirectionalStreaming)
         self.register(descriptor) { call in
@@ -88,7 +94,8 @@ package struct Router: Sendable {
 
 /// A registered method, erased to bytes.
 final class MethodHandler: Sendable {
-    typealias AsyncBody = @Sendable (RawCall) async throws -> Void
+    /// Runs on its caller's executor (the connection's loop), with no executor hop at its start.
+    typealias AsyncBody = nonisolated(nonsending) @Sendable (RawCall) async throws -> Void
     typealias InlineBody = @Sendable (ByteBuffer, ServerContext) throws -> ByteBuffer
 
     enum Body: Sendable {
@@ -123,7 +130,7 @@ struct RawCall: Sendable {
     }
 
     /// Queues one framed response message; waits while the stream is above its watermark.
-    @Sendable func send(_ message: ByteBuffer) async throws {
+    @Sendable nonisolated(nonsending) func send(_ message: ByteBuffer) async throws {
         if self.call.eventLoop.inEventLoop, try self.call.value.writeNow(message) { return }
         let call = self.call
         try await withCheckedThrowingContinuation { continuation in

@@ -212,7 +212,8 @@ final class ServerCall: StreamHandler {
     }
 
     /// Runs a handler to its end; nil when it succeeded.
-    private static func run(_ body: MethodHandler.AsyncBody, _ call: RawCall) async -> RPCError? {
+    private nonisolated(nonsending) static func run(_ body: MethodHandler.AsyncBody, _ call: RawCall) async -> RPCError?
+    {
         do {
             try await body(call)
             return nil
