@@ -113,6 +113,30 @@ struct ServerClientTests {
         }
     }
 
+    @Test("a unary call the server refused (REFUSED_STREAM) is sent once more, from both APIs")
+    func refusedUnaryIsRetriedOnce() async throws {
+        // Every other stream is refused, starting with the first: each call's first attempt.
+        try await RefusingServer.with(refusing: { $0.isMultiple(of: 2) }) { server, client in
+            // Async API: refused once, answered on the retry.
+            _ = try await client.unary(Echo.unary, EchoRequest(), as: EchoResponse.self)
+            #expect(server.refused == 1 && server.answered == 1)
+            // Event-loop API: the same.
+            _ = try await client.unary(Echo.unary, EchoRequest(), as: EchoResponse.self).get()
+            #expect(server.refused == 2 && server.answered == 2)
+        }
+    }
+
+    @Test("a unary call refused twice fails UNAVAILABLE: one transparent retry, no more")
+    func refusedTwiceIsUnavailable() async throws {
+        try await RefusingServer.with(refusing: { _ in true }) { server, client in
+            let error = await #expect(throws: RPCError.self) {
+                _ = try await client.unary(Echo.unary, EchoRequest(), as: EchoResponse.self)
+            }
+            #expect(error?.code == .unavailable)
+            #expect(server.refused == 2 && server.answered == 0)
+        }
+    }
+
     @Test("cancelling the caller's task cancels the call and the handler")
     func clientCancellation() async throws {
         try await withEchoServer { _, client, events in
