@@ -63,7 +63,7 @@ package struct ServiceDatabase: Sendable {
     /// (``DatabaseTimeoutError``, which counts as unavailable).
     package func ping(timeout: Duration) async throws {
         let sql = self.sql
-        try await withTimeout(timeout) {
+        try await withTimeout(timeout, throwing: { DatabaseTimeoutError(timeout: $0) }) {
             _ = try await sql.raw("SELECT 1").all()
         }
     }

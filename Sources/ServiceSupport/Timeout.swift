@@ -13,13 +13,28 @@ package struct DatabaseTimeoutError: Error, Sendable, CustomStringConvertible {
     package var description: String { "the database did not answer within \(self.timeout)" }
 }
 
-/// Runs `operation` and returns its result, or throws ``DatabaseTimeoutError`` after `timeout`.
+/// Thrown by ``withTimeout(_:_:)`` when the operation did not finish in time.
+package struct TimeoutError: Error, Sendable, CustomStringConvertible {
+    package var timeout: Duration
+
+    package var description: String { "no answer within \(self.timeout)" }
+}
+
+/// Runs `operation` and returns its result, or throws ``TimeoutError`` after `timeout`.
+package func withTimeout<Result: Sendable>(
+    _ timeout: Duration, _ operation: @escaping @Sendable () async throws -> Result
+) async throws -> Result {
+    try await withTimeout(timeout, throwing: { TimeoutError(timeout: $0) }, operation)
+}
+
+/// Runs `operation` and returns its result, or throws `makeError(timeout)` after `timeout`.
 ///
 /// Unlike a task-group race, this returns at the timeout even when the operation ignores
-/// cancellation (a future from a connection pool does): the operation is cancelled and left to
-/// finish on its own, and its late result is dropped.
-func withTimeout<Result: Sendable>(
-    _ timeout: Duration, _ operation: @escaping @Sendable () async throws -> Result
+/// cancellation (a future from a connection pool, an RPC call still waiting for its connection):
+/// the operation is cancelled and left to finish on its own, and its late result is dropped.
+package func withTimeout<Result: Sendable>(
+    _ timeout: Duration, throwing makeError: @escaping @Sendable (Duration) -> any Error,
+    _ operation: @escaping @Sendable () async throws -> Result
 ) async throws -> Result {
     let race = TimeoutRace<Result>()
     return try await withTaskCancellationHandler {
@@ -35,7 +50,7 @@ func withTimeout<Result: Sendable>(
             let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .init(timeout)) {
                 guard let continuation = race.continuation.withLock({ $0.take() }) else { return }
                 race.work.withLock { $0?.cancel() }
-                continuation.resume(throwing: DatabaseTimeoutError(timeout: timeout))
+                continuation.resume(throwing: makeError(timeout))
             }
             race.timer.withLock { $0 = timer }
         }
