@@ -10,33 +10,31 @@ import Synchronization
 final class RefusingServer: Sendable {
     let port: Int
     private let channel: any Channel
-    private let counts: Mutex<(refused: Int, answered: Int)>
+    private let counts: Counts
 
-    var refused: Int { self.counts.withLock { $0.refused } }
-    var answered: Int { self.counts.withLock { $0.answered } }
+    var refused: Int { self.counts.value.withLock { $0.refused } }
+    var answered: Int { self.counts.value.withLock { $0.answered } }
 
-    private init(channel: any Channel) {
+    private init(channel: any Channel, counts: Counts) {
         self.channel = channel
         self.port = channel.localAddress?.port ?? 0
-        self.counts = Mutex((refused: 0, answered: 0))
+        self.counts = counts
     }
 
     static func start(
         refusing refuse: @escaping @Sendable (Int) -> Bool, group: any EventLoopGroup
     ) async throws -> RefusingServer {
-        let server = Box()
+        let counts = Counts()
         let channel = try await ServerBootstrap(group: group)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let delegate = Delegate(refuse: refuse, server: server)
+                    let delegate = Delegate(refuse: refuse, counts: counts)
                     try channel.pipeline.syncOperations.addHandler(
                         Connection(role: .server, configuration: Configuration(), delegate: delegate))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
-        let refusingServer = RefusingServer(channel: channel)
-        server.value.withLock { $0 = refusingServer }
-        return refusingServer
+        return RefusingServer(channel: channel, counts: counts)
     }
 
     func close() async {
@@ -64,36 +62,30 @@ final class RefusingServer: Sendable {
         try await group.shutdownGracefully()
     }
 
-    fileprivate func shouldRefuse(_ refuse: (Int) -> Bool) -> Bool {
-        self.counts.withLock { counts in
-            if refuse(counts.refused + counts.answered) {
-                counts.refused += 1
-                return true
-            }
-            counts.answered += 1
-            return false
-        }
-    }
-
-    fileprivate final class Box: Sendable {
-        let value = Mutex<RefusingServer?>(nil)
+    /// Streams refused and answered so far, across the server's connections.
+    private final class Counts: Sendable {
+        let value = Mutex((refused: 0, answered: 0))
     }
 
     private final class Delegate: ConnectionDelegate {
         let refuse: @Sendable (Int) -> Bool
-        let server: Box
+        let counts: Counts
 
-        init(refuse: @escaping @Sendable (Int) -> Bool, server: Box) {
+        init(refuse: @escaping @Sendable (Int) -> Bool, counts: Counts) {
             self.refuse = refuse
-            self.server = server
+            self.counts = counts
         }
 
         func connection(
             _ connection: Connection, acceptStream stream: Stream, headers: [Header], endStream: Bool
         ) -> (any StreamHandler)? {
-            guard let server = self.server.value.withLock({ $0 }) else { return nil }
+            let refused = self.counts.value.withLock { counts in
+                let refused = self.refuse(counts.refused + counts.answered)
+                if refused { counts.refused += 1 } else { counts.answered += 1 }
+                return refused
+            }
             // nil makes the connection reset the stream with REFUSED_STREAM.
-            return server.shouldRefuse(self.refuse) ? nil : Answer()
+            return refused ? nil : Answer()
         }
     }
 
