@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Protos
+import HealthProtos
 import RPC
 import SwiftProtobuf
 import TestProtos

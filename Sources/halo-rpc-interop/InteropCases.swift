@@ -1,5 +1,5 @@
 import Foundation
-import Protos
+import HealthProtos
 import RPC
 import SwiftProtobuf
 import TestProtos

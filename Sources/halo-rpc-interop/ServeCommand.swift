@@ -1,10 +1,10 @@
 import ArgumentParser
 import Foundation
 import HTTP2
+import HealthProtos
 import Logging
 import NIOCore
 import NIOPosix
-import Protos
 import RPC
 
 /// `halo-rpc-interop serve`: the test service and health on h2c until SIGTERM or SIGINT.

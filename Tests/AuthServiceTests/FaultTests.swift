@@ -1,5 +1,6 @@
 import AuthService
 import Foundation
+import HealthProtos
 import Protos
 import RPC
 import Testing

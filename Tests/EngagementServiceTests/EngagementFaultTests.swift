@@ -1,5 +1,6 @@
 import EngagementService
 import Foundation
+import HealthProtos
 import Protos
 import RPC
 import RedisTesting

@@ -1,5 +1,6 @@
 import EngagementService
 import Foundation
+import HealthProtos
 import Logging
 import NIOCore
 import Protos
@@ -115,7 +116,10 @@ final class EngagementHarness: Sendable {
         ).value
     }
 
-    func increment(_ videoID: String, _ metric: Halo_Engagement_V1_Metric, as user: UUID? = nil) async throws -> Int64 {
+    /// Increments as `user`: a new signed-in user each call unless one is named (nil is anonymous).
+    func increment(
+        _ videoID: String, _ metric: Halo_Engagement_V1_Metric, as user: UUID? = UUID()
+    ) async throws -> Int64 {
         try await self.call(
             Service.increment,
             Halo_Engagement_V1_IncrementRequest.with {

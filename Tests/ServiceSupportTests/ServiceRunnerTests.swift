@@ -1,7 +1,7 @@
 import Foundation
+import HealthProtos
 import Logging
 import NIOCore
-import Protos
 import RPC
 import ServiceSupport
 import ServiceSupportTesting

@@ -1,4 +1,5 @@
 import Foundation
+import HealthProtos
 import Logging
 import Protos
 import RPC

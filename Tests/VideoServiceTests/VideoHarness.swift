@@ -1,4 +1,6 @@
+import CallerIdentity
 import Foundation
+import HealthProtos
 import Logging
 import NIOCore
 import Protos

@@ -1,4 +1,4 @@
-package import Protos
+package import HealthProtos
 import SwiftProtobuf
 import Synchronization
 

@@ -1,8 +1,8 @@
 import HTTP2
+import HealthProtos
 package import Logging
 package import NIOCore
 import NIOPosix
-import Protos
 package import RPC
 package import ServiceLifecycle
 import UnixSignals

@@ -1,5 +1,5 @@
+import HealthProtos
 import Logging
-import Protos
 import RPC
 import ServiceLifecycle
 

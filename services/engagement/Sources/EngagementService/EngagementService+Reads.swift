@@ -1,3 +1,4 @@
+import CallerIdentity
 import Protos
 import RPC
 import ServiceSupport

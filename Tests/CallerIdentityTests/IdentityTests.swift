@@ -1,6 +1,6 @@
+import CallerIdentity
 import Foundation
 import RPC
-import ServiceSupport
 import Testing
 
 @Suite struct IdentityTests {
@@ -9,12 +9,8 @@ import Testing
     @Test func anonymousWithoutHeaders() throws {
         let identity = try Identity(metadata: Metadata())
         #expect(identity == .anonymous)
-        #expect(throws: RPCError.self) { try identity.requireUser() }
-        do {
-            _ = try identity.requireUser()
-        } catch {
-            #expect(error.code == .unauthenticated)
-        }
+        let error = #expect(throws: RPCError.self) { try identity.requireUser() }
+        #expect(error?.code == .unauthenticated)
     }
 
     @Test func parsesUserAndFlags() throws {
@@ -31,7 +27,7 @@ import Testing
     }
 
     @Test func lowerCaseIdsParseToo() throws {
-        let identity = try Identity(metadata: Metadata(["x-halo-user-id": self.user.lowercasedString]))
+        let identity = try Identity(metadata: Metadata(["x-halo-user-id": self.user.uuidString.lowercased()]))
         #expect(identity.userID == self.user)
     }
 
@@ -79,5 +75,20 @@ import Testing
         } throws: { error in
             (error as? RPCError)?.code == .unauthenticated
         }
+    }
+
+    @Test func writtenMetadataParsesBackToTheSameIdentity() throws {
+        for identity in [
+            Identity(userID: self.user), Identity(userID: self.user, isAdult: true),
+            Identity(userID: self.user, isAdult: true, isAdmin: true), Identity.anonymous,
+        ] {
+            var metadata = Metadata()
+            identity.write(to: &metadata)
+            #expect(try Identity(metadata: metadata) == identity)
+            #expect(metadata.entries.allSatisfy { Identity.metadataKeys.contains($0.key) })
+        }
+        var anonymous = Metadata()
+        Identity.anonymous.write(to: &anonymous)
+        #expect(anonymous.entries.isEmpty)
     }
 }

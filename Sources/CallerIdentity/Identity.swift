@@ -4,6 +4,9 @@ package import RPC
 /// Who is calling, as the gateway forwards it in metadata after verifying the access token
 /// (DESIGN.md §3): `x-halo-user-id` (a UUID), `x-halo-adult` and `x-halo-admin` (`true` or `false`).
 ///
+/// This small module is what both sides share: the gateway writes these headers (and drops any a
+/// client sent), the services read them, and neither needs the other's dependencies.
+///
 /// Services trust these headers only because they listen on an internal port. Without a user id
 /// the caller is anonymous and the flags are ignored: a privilege needs a principal. A malformed
 /// or repeated header is refused (UNAUTHENTICATED) rather than guessed at.
@@ -11,6 +14,8 @@ package struct Identity: Sendable, Hashable {
     package static let userIDKey = "x-halo-user-id"
     package static let adultKey = "x-halo-adult"
     package static let adminKey = "x-halo-admin"
+    /// Every identity key: what the gateway sets, and strips from inbound requests first.
+    package static let metadataKeys = [userIDKey, adultKey, adminKey]
 
     /// The caller's user id; nil when anonymous.
     package var userID: UUID?
@@ -39,6 +44,15 @@ package struct Identity: Sendable, Hashable {
         let isAdult = try Self.flag(Self.adultKey, in: metadata)
         let isAdmin = try Self.flag(Self.adminKey, in: metadata)
         self.init(userID: userID, isAdult: isAdult, isAdmin: isAdmin)
+    }
+
+    /// Adds this identity's headers to `metadata` as the gateway forwards them: nothing for an
+    /// anonymous caller, otherwise the lower-case user id and both flags.
+    package func write(to metadata: inout Metadata) {
+        guard let userID = self.userID else { return }
+        metadata.add(Self.userIDKey, userID.uuidString.lowercased())
+        metadata.add(Self.adultKey, self.isAdult ? "true" : "false")
+        metadata.add(Self.adminKey, self.isAdmin ? "true" : "false")
     }
 
     /// The caller's user id, or UNAUTHENTICATED.
