@@ -1,3 +1,4 @@
+import CallerIdentity
 import EngagementService
 import Foundation
 import Protos
@@ -35,6 +36,20 @@ import Testing
             #expect(like?.code == .unauthenticated)
             let unlike = await #expect(throws: RPCError.self) { try await engagement.unlike(video, as: nil) }
             #expect(unlike?.code == .unauthenticated)
+        }
+    }
+
+    @Test func incrementNeedsAUserAndCountsNothingWithout() async throws {
+        try await EngagementHarness.with { engagement, videos async throws in
+            let video = try await videos.create()
+            for metric in [Halo_Engagement_V1_Metric.views, .comments] {
+                let error = await #expect(throws: RPCError.self) {
+                    try await engagement.increment(video, metric, as: nil)
+                }
+                #expect(error?.code == .unauthenticated)
+            }
+            let counts = try await engagement.counts(video)
+            #expect(counts.views == 0 && counts.comments == 0)
         }
     }
 
@@ -196,18 +211,46 @@ import Testing
         }
     }
 
-    @Test func foundVideosAreCachedBrieflyAndUnknownOnesNever() async throws {
+    @Test func aDeletedVideoStopsTakingWritesWithinASecond() async throws {
         try await EngagementHarness.with { engagement, videos async throws in
             let video = try await videos.create()
+            let user = UUID()
+            // The same caller twice: the second write may be answered from the cache.
+            #expect(try await engagement.increment(video, .views, as: user) == 1)
+            #expect(try await engagement.increment(video, .views, as: user) == 2)
+
+            try await videos.delete(video)
+            let deleted = ContinuousClock.now
+            var accepted = 0
+            var refusal: RPCError?
+            while refusal == nil, ContinuousClock.now - deleted < .seconds(3) {
+                do {
+                    _ = try await engagement.increment(video, .views, as: user)
+                    accepted += 1
+                    try await Task.sleep(for: .milliseconds(20))
+                } catch let error as RPCError {
+                    refusal = error
+                }
+            }
+            #expect(refusal?.code == .notFound)
+            #expect(ContinuousClock.now - deleted < .seconds(1), "writes accepted after the delete: \(accepted)")
+        }
+    }
+
+    @Test func unknownVideosAreNeverCached() async throws {
+        try await EngagementHarness.with { engagement, videos async throws in
             let unknown = UUID().uuidString.lowercased()
-            _ = try await engagement.increment(video, .views)
-            let notFound = await #expect(throws: RPCError.self) { try await engagement.increment(unknown, .views) }
+            let user = UUID()
+            let notFound = await #expect(throws: RPCError.self) {
+                try await engagement.increment(unknown, .views, as: user)
+            }
             #expect(notFound?.code == .notFound)
 
             await videos.stop()
-            // Found a moment ago: still trusted. Not found: asked again, and now nobody answers.
-            #expect(try await engagement.increment(video, .views) == 2)
-            let unavailable = await #expect(throws: RPCError.self) { try await engagement.increment(unknown, .views) }
+            // Not found a moment ago: asked again, and now nobody answers.
+            let unavailable = await #expect(throws: RPCError.self) {
+                try await engagement.increment(unknown, .views, as: user)
+            }
             #expect(unavailable?.code == .unavailable)
         }
     }

@@ -1,3 +1,4 @@
+import CallerIdentity
 import Foundation
 import Logging
 import NIOCore
@@ -64,6 +65,15 @@ final class VideoBackend: Sendable {
                 $0.isAdult = adult
             }, as: Halo_Video_V1_Video.self, options: CallOptions(timeout: .seconds(20), metadata: metadata))
         return video.id
+    }
+
+    /// Deletes a video through DeleteVideo, as its owner.
+    func delete(_ videoID: String) async throws {
+        var metadata = Metadata()
+        Identity(userID: self.owner).write(to: &metadata)
+        _ = try await self.client.unary(
+            VideoService.Methods.deleteVideo, Halo_Video_V1_DeleteVideoRequest.with { $0.id = videoID },
+            as: Halo_Video_V1_DeleteVideoResponse.self, options: CallOptions(timeout: .seconds(20), metadata: metadata))
     }
 
     /// Stops serving (its port then refuses connections); calling it again does nothing.

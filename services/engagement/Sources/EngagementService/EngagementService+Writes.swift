@@ -1,3 +1,4 @@
+import CallerIdentity
 import Foundation
 import Protos
 import RPC
@@ -8,7 +9,7 @@ extension EngagementService {
     func increment(
         _ request: Halo_Engagement_V1_IncrementRequest, context: ServerContext
     ) async throws -> Halo_Engagement_V1_MetricValue {
-        _ = try Identity(metadata: context.metadata)
+        _ = try Identity(metadata: context.metadata).requireUser()
         let videoID = try EngagementLimits.videoID(request.videoID)
         let change: EngagementChange
         switch request.metric {

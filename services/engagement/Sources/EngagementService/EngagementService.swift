@@ -6,8 +6,8 @@ import ServiceSupport
 
 /// `halo.engagement.v1.EngagementService`: counters, likes and live presence (issue 5).
 ///
-/// Identity comes from the gateway's metadata: Like and Unlike need a user; Increment and
-/// Heartbeat accept anonymous callers (an anonymous heartbeat names its viewing session). Before
+/// Identity comes from the gateway's metadata: Like, Unlike and Increment need a user; Heartbeat
+/// accepts anonymous callers (an anonymous heartbeat names its viewing session). Before
 /// any write, and for GetCounts and BatchGetCounts, the video service confirms the video exists
 /// for this caller (NOT_FOUND otherwise; UNAVAILABLE, nothing applied, when it cannot say).
 /// Storage failures answer UNAVAILABLE with nothing applied. Time comes from `now`, so presence

@@ -1,3 +1,4 @@
+import CallerIdentity
 package import Logging
 import NIOCore
 import Protos
@@ -7,7 +8,8 @@ import SwiftProtobuf
 
 /// ``VideoDirectory`` over gRPC: VideoService.GetVideo (one id) or BatchGetVideos (several), with
 /// the caller's identity metadata forwarded so that adult-visibility rules apply, and a short
-/// positive cache (``VideoCache``).
+/// positive cache per caller identity (``VideoCache``: at most a second, never shared between
+/// identities).
 ///
 /// Each call is bounded by `timeout` or by the caller's deadline, whichever comes first. The
 /// video service's NOT_FOUND passes through; a video service that cannot be reached, times out,
@@ -16,8 +18,9 @@ package struct RemoteVideoDirectory: VideoDirectory {
     package struct Configuration: Sendable {
         /// Longest wait for the video service.
         package var timeout: Duration = .seconds(1)
-        /// How long a found video is trusted without asking again; zero turns the cache off.
-        package var cacheTTL: Duration = .seconds(30)
+        /// How long a found video is trusted for the same caller identity without asking again;
+        /// zero turns the cache off, and more than ``VideoCache/maximumTTL`` (1 s) counts as 1 s.
+        package var cacheTTL: Duration = .milliseconds(500)
         /// Most videos cached.
         package var cacheCapacity = 10_000
 
@@ -31,7 +34,7 @@ package struct RemoteVideoDirectory: VideoDirectory {
     static let batchGetVideos = MethodDescriptor(
         service: "halo.video.v1.VideoService", method: "BatchGetVideos", isIdempotent: true)
     /// Metadata passed on to the video service: who is asking, and the request id for logs.
-    static let forwardedKeys = [Identity.userIDKey, Identity.adultKey, Identity.adminKey, "x-request-id"]
+    static let forwardedKeys = Identity.metadataKeys + ["x-request-id"]
 
     private let connection: ClientConnection
     private let configuration: Configuration
@@ -46,22 +49,22 @@ package struct RemoteVideoDirectory: VideoDirectory {
     }
 
     package func requireVisible(_ videoID: String, context: ServerContext) async throws(RPCError) {
-        let isAdult = try Identity(metadata: context.metadata).isAdult
-        if self.cache.isVisible(videoID, isAdult: isAdult) { return }
+        let viewer = try Identity(metadata: context.metadata)
+        if self.cache.isVisible(videoID, to: viewer) { return }
         let video: Halo_Video_V1_Video = try await self.call(context) { options in
             try await self.connection.unary(
                 Self.getVideo, Halo_Video_V1_GetVideoRequest.with { $0.id = videoID }, as: Halo_Video_V1_Video.self,
                 options: options)
         }
-        self.cache.insert(videoID, isAdult: video.isAdult)
+        self.cache.insert(videoID, visibleTo: viewer)
     }
 
     package func visible(_ videoIDs: [String], context: ServerContext) async throws(RPCError) -> Set<String> {
-        let isAdult = try Identity(metadata: context.metadata).isAdult
+        let viewer = try Identity(metadata: context.metadata)
         var found = Set<String>()
         var missing: [String] = []
         for videoID in videoIDs {
-            if self.cache.isVisible(videoID, isAdult: isAdult) {
+            if self.cache.isVisible(videoID, to: viewer) {
                 found.insert(videoID)
             } else {
                 missing.append(videoID)
@@ -76,7 +79,7 @@ package struct RemoteVideoDirectory: VideoDirectory {
         }
         for video in response.videos {
             let id = video.id.lowercased()
-            self.cache.insert(id, isAdult: video.isAdult)
+            self.cache.insert(id, visibleTo: viewer)
             found.insert(id)
         }
         return found
