@@ -147,10 +147,18 @@ public nonisolated struct Halo_Video_V1_ListVideosRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// Page size, 1-100; 0 means the default, 20. Anything else fails with INVALID_ARGUMENT.
-  public var limit: Int32 = 0
+  /// Page size, 1-100; absent means the default, 20. Anything else (0 included) fails with
+  /// INVALID_ARGUMENT.
+  public var limit: Int32 {
+    get {_limit ?? 0}
+    set {_limit = newValue}
+  }
+  /// Returns true if `limit` has been explicitly set.
+  public var hasLimit: Bool {self._limit != nil}
+  /// Clears the value of `limit`. Subsequent reads from it will return its default value.
+  public mutating func clearLimit() {self._limit = nil}
 
-  /// Videos to skip, 0 or more.
+  /// Videos to skip, 0-10000 (deeper pages are refused with INVALID_ARGUMENT: no full-table scans).
   public var offset: Int32 = 0
 
   /// When present, only live (true) or only recorded (false) videos.
@@ -170,6 +178,7 @@ public nonisolated struct Halo_Video_V1_ListVideosRequest: Sendable {
 
   public init() {}
 
+  fileprivate var _limit: Int32? = nil
   fileprivate var _live: Bool? = nil
 }
 
@@ -310,8 +319,9 @@ public nonisolated struct Halo_Video_V1_DeleteVideoRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// UUID of the video. Unknown or already deleted videos fail with NOT_FOUND (the state is the
-  /// same either way, so retrying is safe).
+  /// UUID of the video. Unknown or already deleted videos fail with NOT_FOUND, so a repeated delete
+  /// does not answer like the first: the method is not marked idempotent, and callers (the
+  /// gateway) never retry it once it may have reached the service.
   public var id: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -556,7 +566,7 @@ nonisolated extension Halo_Video_V1_ListVideosRequest: SwiftProtobuf.Message, Sw
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularInt32Field(value: &self.limit) }()
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self._limit) }()
       case 2: try { try decoder.decodeSingularInt32Field(value: &self.offset) }()
       case 3: try { try decoder.decodeSingularBoolField(value: &self._live) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.ownerID) }()
@@ -570,9 +580,9 @@ nonisolated extension Halo_Video_V1_ListVideosRequest: SwiftProtobuf.Message, Sw
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
     // https://github.com/apple/swift-protobuf/issues/1182
-    if self.limit != 0 {
-      try visitor.visitSingularInt32Field(value: self.limit, fieldNumber: 1)
-    }
+    try { if let v = self._limit {
+      try visitor.visitSingularInt32Field(value: v, fieldNumber: 1)
+    } }()
     if self.offset != 0 {
       try visitor.visitSingularInt32Field(value: self.offset, fieldNumber: 2)
     }
@@ -586,7 +596,7 @@ nonisolated extension Halo_Video_V1_ListVideosRequest: SwiftProtobuf.Message, Sw
   }
 
   public static func ==(lhs: Halo_Video_V1_ListVideosRequest, rhs: Halo_Video_V1_ListVideosRequest) -> Bool {
-    if lhs.limit != rhs.limit {return false}
+    if lhs._limit != rhs._limit {return false}
     if lhs.offset != rhs.offset {return false}
     if lhs._live != rhs._live {return false}
     if lhs.ownerID != rhs.ownerID {return false}

@@ -51,7 +51,8 @@ import VideoService
     @Test(arguments: ServiceDatabase.Dialect.allCases)
     func outOfRangeWindowsAreInvalid(_ dialect: ServiceDatabase.Dialect) async throws {
         try await VideoHarness.with(dialect) { harness in
-            for limit: Int32 in [-1, 101, 1_000_000_000, .min] {
+            // A limit that is present must be in range: 0 is not "the default" (that is absent).
+            for limit: Int32 in [0, -1, 101, 1_000_000_000, .min] {
                 let error = await harness.listFailure { $0.limit = limit }
                 #expect(error?.code == .invalidArgument, "limit \(limit)")
                 #expect(error?.message.hasPrefix("limit:") == true)

@@ -1,3 +1,4 @@
+import CallerIdentity
 import Foundation
 package import Protos
 package import RPC
@@ -30,12 +31,13 @@ extension VideoService {
     {
         let identity = try Identity(metadata: context.metadata)
         var violations = FieldViolations()
-        let limit = request.limit == 0 ? VideoLimits.defaultPageSize : Int(request.limit)
+        // Absent means the default; a limit that is present (0 included) must be in range.
+        let limit = request.hasLimit ? Int(request.limit) : VideoLimits.defaultPageSize
         if !VideoLimits.pageSize.contains(limit) {
             violations.add(
                 "limit",
                 "must be \(VideoLimits.pageSize.lowerBound) to \(VideoLimits.pageSize.upperBound) "
-                    + "(0 means \(VideoLimits.defaultPageSize))")
+                    + "(absent means \(VideoLimits.defaultPageSize))")
         }
         let offset = Int(request.offset)
         if !(0...VideoLimits.maxOffset).contains(offset) {

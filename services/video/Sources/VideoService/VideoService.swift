@@ -18,7 +18,8 @@ package struct VideoService: RPCService {
         package static let getVideo = MethodDescriptor(service: name, method: "GetVideo", isIdempotent: true)
         package static let listVideos = MethodDescriptor(service: name, method: "ListVideos", isIdempotent: true)
         package static let updateVideo = MethodDescriptor(service: name, method: "UpdateVideo")
-        package static let deleteVideo = MethodDescriptor(service: name, method: "DeleteVideo", isIdempotent: true)
+        /// Not idempotent: a repeated delete answers NOT_FOUND, so it must not be retried once sent.
+        package static let deleteVideo = MethodDescriptor(service: name, method: "DeleteVideo")
         package static let batchGetVideos = MethodDescriptor(
             service: name, method: "BatchGetVideos", isIdempotent: true)
     }
