@@ -114,7 +114,7 @@ struct AttackTests {
         #expect(server.delegate.accepted == 0)
     }
 
-    @Test("streams beyond SETTINGS_MAX_CONCURRENT_STREAMS are refused")
+    @Test("streams beyond the acknowledged SETTINGS_MAX_CONCURRENT_STREAMS end the connection: GOAWAY PROTOCOL_ERROR")
     func maxConcurrentStreams() throws {
         var configuration = Configuration()
         configuration.maxConcurrentStreams = 10
@@ -125,7 +125,28 @@ struct AttackTests {
             try server.send(RawFrames.headers(stream: stream, block: RawFrames.requestBlock()))
             stream += 2
         }
+        // RELIABILITY.md case 12: at most ten handlers ever run, and the peer that ignored the
+        // limit it acknowledged loses the connection.
         #expect(server.delegate.accepted == 10)
-        #expect(server.channel.isActive || server.goAwayCode != nil)
+        #expect(server.goAwayCode == 0x1)
+        #expect(!server.channel.isActive)
+    }
+
+    @Test("streams beyond a SETTINGS_MAX_CONCURRENT_STREAMS not yet acknowledged are refused one by one")
+    func maxConcurrentStreamsBeforeAcknowledgement() throws {
+        var configuration = Configuration()
+        configuration.maxConcurrentStreams = 10
+        let server = try RawServer(configuration: configuration)
+        var stream: UInt32 = 1
+        for _ in 0..<15 {
+            try server.send(RawFrames.headers(stream: stream, block: RawFrames.requestBlock()))
+            stream += 2
+        }
+        // The peer may not have seen the limit yet: each stream beyond it gets REFUSED_STREAM (safe
+        // to retry), and the connection stays up for the ten it serves.
+        #expect(server.delegate.accepted == 10)
+        #expect(server.resets == [21: 0x7, 23: 0x7, 25: 0x7, 27: 0x7, 29: 0x7])
+        #expect(server.goAwayCode == nil)
+        #expect(server.channel.isActive)
     }
 }
