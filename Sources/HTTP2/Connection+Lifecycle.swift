@@ -68,9 +68,9 @@ extension Connection {
     }
 
     private func sendFinalGoAway() {
-        guard case .draining(goAwaySent: false) = self.lifecycle else { return }
+        guard case .draining(goAwaySent: false) = self.lifecycle, let session = self.session else { return }
         self.lifecycle = .draining(goAwaySent: true)
-        self.session.submitGoAway(code: .noError)
+        session.submitGoAway(code: .noError)
         self.flush()
     }
 
@@ -83,8 +83,9 @@ extension Connection {
 
     private func scheduleKeepalive(_ keepalive: Configuration.Keepalive) {
         self.timers.keepalive = self.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(keepalive.interval)) {
+            guard let session = self.session else { return }
             if !self.timers.readSinceTick, self.timers.pingTimeout == nil {
-                self.session.submitPing(UInt64(self.eventLoop.now.uptimeNanoseconds))
+                session.submitPing(UInt64(self.eventLoop.now.uptimeNanoseconds))
                 self.timers.pingTimeout = self.eventLoop.assumeIsolated().scheduleTask(
                     in: TimeAmount(keepalive.timeout)
                 ) {

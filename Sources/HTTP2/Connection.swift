@@ -20,7 +20,9 @@ package final class Connection: ChannelDuplexHandler {
     package let configuration: Configuration
     package var delegate: (any ConnectionDelegate)?
 
-    var session: Session!
+    /// The nghttp2 session: created in `handlerAdded`, released when the channel closes, so no
+    /// nghttp2 call (and no callback into a stream) can happen after close.
+    var session: Session?
     var streams: [Int32: Stream] = [:]
     /// The stream found last (see `stream(_:)`).
     var lastStream: Stream?
@@ -80,8 +82,8 @@ package final class Connection: ChannelDuplexHandler {
         stream.handler = handler
         stream.outbound = endStream ? .ended : .open
         let pointer = Unmanaged.passUnretained(stream).toOpaque()
-        let id = self.session.submitRequest(
-            headers: headers, body: endStream ? nil : pointer, streamData: pointer)
+        guard let session = self.session else { throw StreamError.connectionNotReady }
+        let id = session.submitRequest(headers: headers, body: endStream ? nil : pointer, streamData: pointer)
         guard id > 0 else { throw StreamError.refused(code: Int(id)) }
         stream.id = id
         self.streams[id] = stream
@@ -97,10 +99,11 @@ package final class Connection: ChannelDuplexHandler {
         self.context = context
         self.eventLoop = context.eventLoop
         self.output = context.channel.allocator.buffer(capacity: 4096)
-        self.session = Session(
+        let session = Session(
             role: self.role == .server ? .server : .client, configuration: self.configuration,
             userData: Unmanaged.passUnretained(self).toOpaque())
-        self.session.submitSettings(self.configuration, role: self.role == .server ? .server : .client)
+        session.submitSettings(self.configuration, role: self.role == .server ? .server : .client)
+        self.session = session
         if context.channel.isActive { self.start(context: context) }
     }
 
@@ -116,8 +119,10 @@ package final class Connection: ChannelDuplexHandler {
     }
 
     package func handlerRemoved(context: ChannelHandlerContext) {
+        self.lifecycle = .closed
         self.closeAllStreams()
         self.timers.cancelAll()
+        self.session = nil
         self.context = nil
     }
 
@@ -125,6 +130,10 @@ package final class Connection: ChannelDuplexHandler {
         self.lifecycle = .closed
         self.closeAllStreams()
         self.timers.cancelAll()
+        // nghttp2 still holds the closed streams as data sources: a flush queued before the
+        // close must find no session (a caller inside a session call keeps it alive until it
+        // returns, and finds no streams).
+        self.session = nil
         self.delegate?.connectionClosed(self)
         self.delegate = nil
         context.fireChannelInactive()
@@ -200,7 +209,7 @@ package final class Connection: ChannelDuplexHandler {
 
     /// Flushes soon: at the end of the current read burst, or on the next loop tick.
     func scheduleFlush() {
-        guard !self.inReceive, !self.flushScheduled, self.context != nil else { return }
+        guard !self.inReceive, !self.flushScheduled, self.session != nil else { return }
         self.flushScheduled = true
         self.eventLoop.assumeIsolated().execute {
             self.flushScheduled = false
@@ -273,25 +282,26 @@ package final class Connection: ChannelDuplexHandler {
     // MARK: Stream operations (from Stream)
 
     func submitResponse(_ stream: Stream, headers: [Header], withBody: Bool) {
+        guard let session = self.session else { return }
         let source = withBody ? Unmanaged.passUnretained(stream).toOpaque() : nil
-        if self.session.submitResponse(streamID: stream.id, headers: headers, body: source) != 0 {
-            self.session.submitReset(streamID: stream.id, code: .internalError)
+        if session.submitResponse(streamID: stream.id, headers: headers, body: source) != 0 {
+            session.submitReset(streamID: stream.id, code: .internalError)
         }
         self.scheduleFlush()
     }
 
     func submitReset(_ stream: Stream, code: ErrorCode) {
-        self.session.submitReset(streamID: stream.id, code: code)
+        self.session?.submitReset(streamID: stream.id, code: code)
         self.scheduleFlush()
     }
 
     func resumeData(_ stream: Stream) {
-        self.session.resumeData(streamID: stream.id)
+        self.session?.resumeData(streamID: stream.id)
         self.scheduleFlush()
     }
 
     func consume(_ stream: Stream, bytes: Int) {
-        self.session.consume(streamID: stream.id, bytes: bytes)
+        self.session?.consume(streamID: stream.id, bytes: bytes)
         self.scheduleFlush()
     }
 

@@ -54,8 +54,12 @@ enum Callbacks {
     }
 
     /// Data source: tells nghttp2 how much DATA is queued; the bytes go out in `sendData`.
-    static let readData: nghttp2_data_source_read_callback = { session, streamID, _, length, flags, source, userData in
-        let stream = Unmanaged<Stream>.fromOpaque(source!.pointee.ptr).takeUnretainedValue()
+    static let readData: nghttp2_data_source_read_callback = { _, streamID, _, length, flags, source, userData in
+        let connection = connection(userData)
+        guard let stream = connection.liveStream(streamID, source: source) else {
+            // Not an open stream of this connection (any more): never touch the pointer.
+            return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
+        }
         let count = min(length, stream.queuedBytes)
         if count > 0 { flags!.pointee |= NGHTTP2_DATA_FLAG_NO_COPY.rawValue }
         guard count == stream.queuedBytes else { return count }
@@ -65,7 +69,8 @@ enum Callbacks {
             flags!.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
             if let trailers {
                 flags!.pointee |= NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
-                if connection(userData).session.submitTrailers(streamID: streamID, headers: trailers) != 0 {
+                guard let session = connection.session, session.submitTrailers(streamID: streamID, headers: trailers) == 0
+                else {
                     return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
                 }
             }
@@ -83,7 +88,9 @@ enum Callbacks {
     /// Writes one DATA frame: nghttp2's 9-byte header, then the queued payload as slices.
     static let sendData: nghttp2_send_data_callback = { _, frame, frameHeader, length, source, userData in
         let connection = connection(userData)
-        let stream = Unmanaged<Stream>.fromOpaque(source!.pointee.ptr).takeUnretainedValue()
+        guard let frame, let stream = connection.liveStream(frame.pointee.hd.stream_id, source: source) else {
+            return Int32(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue)
+        }
         connection.output.writeBytes(UnsafeRawBufferPointer(start: frameHeader, count: 9))
         stream.dequeue(length) { connection.appendPayload($0) }
         return 0
@@ -98,6 +105,16 @@ extension Connection {
         if let last = self.lastStream, last.id == id { return last }
         let stream = self.streams[id]
         if stream != nil { self.lastStream = stream }
+        return stream
+    }
+
+    /// The open stream `id`, if it is the one `source` names: a data source pointer is used only
+    /// as an identity, never dereferenced, so a stream freed after close cannot be read.
+    @inline(__always)
+    func liveStream(_ id: Int32, source: UnsafeMutablePointer<nghttp2_data_source>?) -> Stream? {
+        guard let stream = self.stream(id), let pointer = source?.pointee.ptr,
+            Unmanaged.passUnretained(stream).toOpaque() == pointer
+        else { return nil }
         return stream
     }
 
@@ -130,7 +147,7 @@ extension Connection {
             stream.headerBlockRejected = true
             self.oversizedHeaderBlocks += 1
             if self.oversizedHeaderBlocks > self.configuration.maxOversizedHeaderBlocks {
-                self.session.terminate(code: .enhanceYourCalm)
+                self.session?.terminate(code: .enhanceYourCalm)
             }
             return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue
         }
@@ -153,7 +170,7 @@ extension Connection {
                     let handler = self.delegate?.connection(
                         self, acceptStream: stream, headers: headers, endStream: endStream)
                 else {
-                    self.session.submitReset(streamID: stream.id, code: .refusedStream)
+                    self.session?.submitReset(streamID: stream.id, code: .refusedStream)
                     return 0
                 }
                 stream.handler = handler
@@ -169,7 +186,7 @@ extension Connection {
             let inProgress = self.stream(header.stream_id).map { !$0.hasEndedOutbound } ?? false
             if inProgress, !self.resetLimiter.take(now: self.eventLoop.now) {
                 // Rapid reset (CVE-2023-44487): too many streams reset by the peer too fast.
-                self.session.terminate(code: .enhanceYourCalm)
+                self.session?.terminate(code: .enhanceYourCalm)
             }
         case NGHTTP2_GOAWAY.rawValue:
             if case .active = self.lifecycle { self.lifecycle = .draining(goAwaySent: true) }
@@ -191,7 +208,7 @@ extension Connection {
 
     func receivedData(streamID: Int32, bytes: UnsafeRawBufferPointer) {
         guard let stream = self.stream(streamID) else {
-            self.session.consumeConnection(bytes: bytes.count)
+            self.session?.consumeConnection(bytes: bytes.count)
             return
         }
         stream.unconsumedBytes += bytes.count
@@ -212,7 +229,7 @@ extension Connection {
         if self.lastStream === stream { self.lastStream = nil }
         stream.isClosed = true
         if stream.unconsumedBytes > 0 {
-            self.session.consumeConnection(bytes: stream.unconsumedBytes)
+            self.session?.consumeConnection(bytes: stream.unconsumedBytes)
             stream.unconsumedBytes = 0
         }
         stream.queued.removeAll()
