@@ -69,7 +69,8 @@ enum Callbacks {
             flags!.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
             if let trailers {
                 flags!.pointee |= NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
-                guard let session = connection.session, session.submitTrailers(streamID: streamID, headers: trailers) == 0
+                guard let session = connection.session,
+                    session.submitTrailers(streamID: streamID, headers: trailers) == 0
                 else {
                     return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
                 }
