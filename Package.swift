@@ -74,7 +74,9 @@ libraries += [
     // The one place libsodium is called: secure memory, Ed25519, Argon2id, hashes, randomness.
     .target(name: "Sodium", dependencies: ["CSodium"], swiftSettings: defaultSwiftSettings),
     // JWT (JWS compact, EdDSA only): signer and RFC 8725 verifier for the auth service and the gateway.
-    .target(name: "Tokens", dependencies: ["Sodium"], swiftSettings: defaultSwiftSettings),
+    .target(name: "Tokens", dependencies: ["Sodium", "JSON"], swiftSettings: defaultSwiftSettings),
+    // The one strict JSON tokenizer (Tokens and Transcoding read JSON through it).
+    .target(name: "JSON", swiftSettings: hotPathSwiftSettings),
 ]
 
 libraries += [
@@ -158,7 +160,8 @@ var tests: [Target] = [
 
 tests += [
     .testTarget(name: "SodiumTests", dependencies: ["Sodium"], swiftSettings: defaultSwiftSettings),
-    .testTarget(name: "TokensTests", dependencies: ["Tokens", "Sodium"], swiftSettings: defaultSwiftSettings),
+    .testTarget(name: "TokensTests", dependencies: ["Tokens", "Sodium", "JSON"], swiftSettings: defaultSwiftSettings),
+    .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: defaultSwiftSettings),
     .testTarget(
         name: "AuthServiceTests",
         dependencies: [
