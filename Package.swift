@@ -77,6 +77,8 @@ libraries += [
     .target(name: "Tokens", dependencies: ["Sodium", "JSON"], swiftSettings: defaultSwiftSettings),
     // The one strict JSON tokenizer (Tokens and Transcoding read JSON through it).
     .target(name: "JSON", swiftSettings: hotPathSwiftSettings),
+    // Descriptor registry, HTTP rule routes, JSON <-> protobuf wire without message objects (DESIGN.md §2).
+    .target(name: "Transcoding", dependencies: ["JSON", swiftProtobuf], swiftSettings: hotPathSwiftSettings),
 ]
 
 libraries += [
@@ -162,6 +164,11 @@ tests += [
     .testTarget(name: "SodiumTests", dependencies: ["Sodium"], swiftSettings: defaultSwiftSettings),
     .testTarget(name: "TokensTests", dependencies: ["Tokens", "Sodium", "JSON"], swiftSettings: defaultSwiftSettings),
     .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: defaultSwiftSettings),
+    .testTarget(
+        name: "TranscodingTests",
+        dependencies: ["Transcoding", "JSON", "Protos", "TestProtos", swiftProtobuf],
+        swiftSettings: defaultSwiftSettings
+    ),
     .testTarget(
         name: "AuthServiceTests",
         dependencies: [

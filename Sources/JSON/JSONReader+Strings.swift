@@ -84,24 +84,7 @@ extension JSONReader {
     /// Validates one UTF-8 sequence of two to four bytes at `index` (Unicode 15, table 3-7); returns the offset
     /// after it.
     private func scanMultibyte(at index: Int) throws(JSONError) -> Int {
-        let lead = bytes[index]
-        let length: Int
-        var low: UInt8 = 0x80
-        var high: UInt8 = 0xBF
-        switch lead {
-        case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; low = 0xA0
-        case 0xE1...0xEC, 0xEE...0xEF: length = 3
-        case 0xED: length = 3; high = 0x9F
-        case 0xF0: length = 4; low = 0x90
-        case 0xF1...0xF3: length = 4
-        case 0xF4: length = 4; high = 0x8F
-        default: throw JSONError("invalid UTF-8 in JSON string", at: index)
-        }
-        guard index + length <= bytes.count else { throw JSONError("invalid UTF-8 in JSON string", at: index) }
-        let second = bytes[index + 1]
-        guard second >= low, second <= high else { throw JSONError("invalid UTF-8 in JSON string", at: index) }
-        for offset in 2..<length where bytes[index + offset] & 0xC0 != 0x80 {
+        guard let length = JSONOutput.multibyteLength(bytes, at: index) else {
             throw JSONError("invalid UTF-8 in JSON string", at: index)
         }
         return index + length
