@@ -66,6 +66,7 @@ var libraries: [Target] = [
     .target(
         name: "TestProtos",
         dependencies: [swiftProtobuf],
+        exclude: ["testing.protoset"],  // read by TranscodingTests from its path
         swiftSettings: [.swiftLanguageMode(.v6)]
     ),
 ]
