@@ -90,3 +90,10 @@ indirect enum JSONTree: Equatable, CustomStringConvertible {
         }
     }
 }
+
+/// The test protos' descriptor set (halo.testing.v1: AllKinds, HttpExamples), read from its committed file.
+let testingRegistry: DescriptorRegistry = {
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Sources/TestProtos/testing.protoset")
+    return try! DescriptorRegistry(serializedDescriptorSet: Array(try! Data(contentsOf: url)))
+}()

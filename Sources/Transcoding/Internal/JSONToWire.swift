@@ -16,6 +16,10 @@ struct JSONToWire {
     var scratch: [UInt8] = []
     /// Keys of the maps being written, outermost first (see `MapKeys`).
     var mapKeys = MapKeys()
+    /// Field-index paths from the document's message that the request path already set (REST bindings).
+    var boundPaths: [[Int]] = []
+    /// The field-index path to the field being encoded, kept only while `boundPaths` is not empty.
+    private var currentPath: [Int] = []
 
     init(registry: DescriptorRegistry, options: TranscodingOptions, json: UnsafeRawBufferPointer, output: [UInt8]) {
         self.registry = registry
@@ -73,7 +77,12 @@ struct JSONToWire {
                 throw TranscodingError("unknown field").under(reader.string(name))
             }
             let field = schema.fields[index]
+            if !boundPaths.isEmpty { currentPath.append(index) }
+            defer { if !boundPaths.isEmpty { currentPath.removeLast() } }
             do throws(TranscodingError) {
+                if !boundPaths.isEmpty, boundPaths.contains(currentPath) {
+                    throw TranscodingError("field is already set by the request path")
+                }
                 guard seen.insert(index) else { throw TranscodingError("duplicate field") }
                 let value = try next()
                 if value.kind == .null, !acceptsNull(field) { continue }
@@ -253,5 +262,34 @@ struct FieldSet {
         }
         defer { more[index] = true }
         return !more[index]
+    }
+}
+
+extension JSONToWire {
+    /// Encodes the whole document as the value of one top-level field (a rule's `body: "field"`).
+    mutating func encodeDocumentField(_ field: FieldSchema) throws(TranscodingError) {
+        let token = try next()
+        if token.kind != .null { try encodeField(field, token) }
+        _ = try next()
+    }
+
+    /// Encodes the document (one scalar) as the field at `indices`, inside its enclosing messages.
+    mutating func encodeLeaf(_ indices: [Int], in messageIndex: Int) throws(TranscodingError) {
+        let field = registry.messages[messageIndex].fields[indices[0]]
+        if indices.count > 1 {
+            output.appendTag(field.tag)
+            let start = output.beginLength()
+            try encodeLeaf(Array(indices.dropFirst()), in: field.messageIndex)
+            output.endLength(start)
+            return
+        }
+        let token = try next()
+        if field.isRepeated {
+            output.appendTag(field.tag)
+            _ = try encodeSingularValue(field, token)
+        } else {
+            try encodeField(field, token)
+        }
+        _ = try next()
     }
 }

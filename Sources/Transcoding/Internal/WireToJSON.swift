@@ -209,7 +209,7 @@ struct WireToJSON {
     }
 
     /// Puts occurrences in field order, keeping wire order within a field (usually already so).
-    private mutating func sortOccurrences(from base: Int) {
+    mutating func sortOccurrences(from base: Int) {
         var sorted = true
         var index = base + 1
         while index < occurrences.count {
@@ -236,5 +236,18 @@ struct WireToJSON {
             shift += 7
         }
         throw TranscodingError("malformed protobuf: truncated")
+    }
+}
+
+extension WireToJSON {
+    /// Writes the JSON of one top-level field of the message (a rule's `response_body`).
+    mutating func writeSingleField(_ fieldIndex: Int, of messageIndex: Int) throws(TranscodingError) {
+        let schema = registry.messages[messageIndex]
+        try scanFields(schema, .one(0..<wire.count))
+        sortOccurrences(from: 0)
+        let first = occurrences.firstIndex { $0.field == Int32(fieldIndex) } ?? occurrences.count
+        var end = first
+        while end < occurrences.count, occurrences[end].field == Int32(fieldIndex) { end += 1 }
+        try writeField(schema.fields[fieldIndex], first..<end)
     }
 }
