@@ -115,7 +115,8 @@ extension WireToJSON {
             let ranges = occurrences[base...].filter { $0.field == lastKind.field }.map { Int($0.value)..<$0.end }
             try writeMessage(field.messageIndex, ranges.count == 1 ? .one(ranges[0]) : .many(ranges))
         default:
-            try writeScalar(field, lastKind.value, payload: Int(lastKind.value)..<lastKind.end)
+            let payload = lastKind.wireType == .lengthDelimited ? Int(lastKind.value)..<lastKind.end : 0..<0
+            try writeScalar(field, lastKind.value, payload: payload)
         }
     }
 
