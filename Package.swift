@@ -75,6 +75,7 @@ var libraries: [Target] = [
     .target(
         name: "TestProtos",
         dependencies: [swiftProtobuf],
+        exclude: ["testing.protoset"],  // read by TranscodingTests from its path
         swiftSettings: [.swiftLanguageMode(.v6)]
     ),
 ]
@@ -83,7 +84,11 @@ libraries += [
     // The one place libsodium is called: secure memory, Ed25519, Argon2id, hashes, randomness.
     .target(name: "Sodium", dependencies: ["CSodium"], swiftSettings: defaultSwiftSettings),
     // JWT (JWS compact, EdDSA only): signer and RFC 8725 verifier for the auth service and the gateway.
-    .target(name: "Tokens", dependencies: ["Sodium"], swiftSettings: defaultSwiftSettings),
+    .target(name: "Tokens", dependencies: ["Sodium", "JSON"], swiftSettings: defaultSwiftSettings),
+    // The one strict JSON tokenizer (Tokens and Transcoding read JSON through it).
+    .target(name: "JSON", swiftSettings: hotPathSwiftSettings),
+    // Descriptor registry, HTTP rule routes, JSON <-> protobuf wire without message objects (DESIGN.md §2).
+    .target(name: "Transcoding", dependencies: ["JSON", swiftProtobuf], swiftSettings: hotPathSwiftSettings),
 ]
 
 libraries += [
@@ -172,7 +177,13 @@ var tests: [Target] = [
 
 tests += [
     .testTarget(name: "SodiumTests", dependencies: ["Sodium"], swiftSettings: defaultSwiftSettings),
-    .testTarget(name: "TokensTests", dependencies: ["Tokens", "Sodium"], swiftSettings: defaultSwiftSettings),
+    .testTarget(name: "TokensTests", dependencies: ["Tokens", "Sodium", "JSON"], swiftSettings: defaultSwiftSettings),
+    .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: defaultSwiftSettings),
+    .testTarget(
+        name: "TranscodingTests",
+        dependencies: ["Transcoding", "JSON", "Protos", "TestProtos", swiftProtobuf],
+        swiftSettings: defaultSwiftSettings
+    ),
     .testTarget(
         name: "AuthServiceTests",
         dependencies: [

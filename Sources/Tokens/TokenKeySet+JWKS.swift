@@ -1,3 +1,4 @@
+import JSON
 import Sodium
 
 /// Why a JWKS document could not be turned into a key set.

@@ -29,12 +29,3 @@ struct JSONObject: Equatable, Sendable {
         return nil
     }
 }
-
-/// Why a JSON text was refused; the message is a constant that never echoes the input.
-struct JSONError: Error, Equatable {
-    let message: String
-
-    init(_ message: String) {
-        self.message = message
-    }
-}

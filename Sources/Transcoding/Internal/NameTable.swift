@@ -1,0 +1,76 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A read-only open-addressing hash table from byte strings to small integers, probed without allocating.
+struct NameTable: Sendable {
+    private struct Slot: Sendable {
+        var hash: UInt32
+        var value: Int32
+        var start: Int32
+        var count: Int32
+    }
+
+    private let slots: [Slot]
+    private let names: [UInt8]
+    private let mask: Int
+
+    /// A table of `entries`; on duplicate names the first entry wins.
+    init(_ entries: [([UInt8], Int)]) {
+        var capacity = 8
+        while capacity < entries.count * 2 { capacity *= 2 }
+        var slots = [Slot](repeating: Slot(hash: 0, value: -1, start: 0, count: 0), count: capacity)
+        var names: [UInt8] = []
+        let mask = capacity - 1
+        for (name, value) in entries {
+            let hash = name.withUnsafeBytes { Self.hash($0) }
+            var index = Int(hash) & mask
+            var duplicate = false
+            while slots[index].value >= 0 {
+                let slot = slots[index]
+                if slot.hash == hash, names[Int(slot.start)..<Int(slot.start + slot.count)].elementsEqual(name) {
+                    duplicate = true
+                    break
+                }
+                index = (index + 1) & mask
+            }
+            if duplicate { continue }
+            slots[index] = Slot(hash: hash, value: Int32(value), start: Int32(names.count), count: Int32(name.count))
+            names.append(contentsOf: name)
+        }
+        self.slots = slots
+        self.names = names
+        self.mask = mask
+    }
+
+    /// The value stored for `name`, if any.
+    func lookup(_ name: UnsafeRawBufferPointer) -> Int? {
+        let hash = Self.hash(name)
+        var index = Int(hash) & mask
+        return slots.withUnsafeBufferPointer { slots in
+            names.withUnsafeBytes { names in
+                while true {
+                    let slot = slots[index]
+                    if slot.value < 0 { return nil }
+                    if slot.hash == hash, Int(slot.count) == name.count,
+                        name.count == 0
+                            || memcmp(names.baseAddress! + Int(slot.start), name.baseAddress!, name.count) == 0
+                    {
+                        return Int(slot.value)
+                    }
+                    index = (index + 1) & mask
+                }
+            }
+        }
+    }
+
+    /// FNV-1a over the bytes.
+    @inline(__always)
+    static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        var hash: UInt32 = 2_166_136_261
+        for byte in bytes { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        return hash
+    }
+}

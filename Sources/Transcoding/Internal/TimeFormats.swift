@@ -1,0 +1,185 @@
+/// The JSON forms of `google.protobuf.Timestamp` (RFC 3339, UTC on output) and `Duration` (`"1.5s"`), with the
+/// ranges protobuf allows: years 1 to 9999, and ±315,576,000,000 seconds.
+enum TimeFormats {
+    static let minimumTimestampSeconds: Int64 = -62_135_596_800  // 0001-01-01T00:00:00Z
+    static let maximumTimestampSeconds: Int64 = 253_402_300_799  // 9999-12-31T23:59:59Z
+    static let maximumDurationSeconds: Int64 = 315_576_000_000
+
+    /// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`.
+    static func parseTimestamp(_ text: [UInt8]) -> (seconds: Int64, nanos: Int32)? {
+        var index = 0
+        func digits(_ count: Int) -> Int? {
+            guard index + count <= text.count else { return nil }
+            var value = 0
+            for _ in 0..<count {
+                let digit = text[index] &- UInt8(ascii: "0")
+                guard digit < 10 else { return nil }
+                value = value * 10 + Int(digit)
+                index += 1
+            }
+            return value
+        }
+        func expect(_ byte: UInt8) -> Bool {
+            guard index < text.count, text[index] == byte else { return false }
+            index += 1
+            return true
+        }
+        guard let year = digits(4), expect(UInt8(ascii: "-")), let month = digits(2), expect(UInt8(ascii: "-")),
+            let day = digits(2), expect(UInt8(ascii: "T")), let hour = digits(2), expect(UInt8(ascii: ":")),
+            let minute = digits(2), expect(UInt8(ascii: ":")), let second = digits(2)
+        else { return nil }
+        guard year >= 1, (1...12).contains(month), day >= 1, day <= daysInMonth(year, month), hour < 24,
+            minute < 60, second < 60
+        else { return nil }
+        var nanos = 0
+        if expect(UInt8(ascii: ".")) {
+            let start = index
+            while index < text.count, text[index] &- UInt8(ascii: "0") < 10 {
+                guard index - start < 9 else { return nil }
+                nanos = nanos * 10 + Int(text[index] - UInt8(ascii: "0"))
+                index += 1
+            }
+            guard index > start else { return nil }
+            for _ in 0..<(9 - (index - start)) { nanos *= 10 }
+        }
+        var offset = 0
+        if expect(UInt8(ascii: "Z")) {
+            offset = 0
+        } else if index < text.count, text[index] == UInt8(ascii: "+") || text[index] == UInt8(ascii: "-") {
+            let sign = text[index] == UInt8(ascii: "-") ? -1 : 1
+            index += 1
+            guard let offsetHours = digits(2), expect(UInt8(ascii: ":")), let offsetMinutes = digits(2),
+                offsetHours < 24, offsetMinutes < 60
+            else { return nil }
+            offset = sign * (offsetHours * 3600 + offsetMinutes * 60)
+        } else {
+            return nil
+        }
+        guard index == text.count else { return nil }
+        let days = daysFromCivil(year, month, day)
+        let seconds = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second) - Int64(offset)
+        guard seconds >= minimumTimestampSeconds, seconds <= maximumTimestampSeconds else { return nil }
+        return (seconds, Int32(nanos))
+    }
+
+    /// `-?S[.fraction]s`, at most nine fractional digits.
+    static func parseDuration(_ text: [UInt8]) -> (seconds: Int64, nanos: Int32)? {
+        guard text.count >= 2, text.last == UInt8(ascii: "s") else { return nil }
+        var index = 0
+        let negative = text[0] == UInt8(ascii: "-")
+        if negative { index = 1 }
+        var seconds: Int64 = 0
+        let start = index
+        while index < text.count - 1, text[index] &- UInt8(ascii: "0") < 10 {
+            guard index - start < 12 else { return nil }
+            seconds = seconds * 10 + Int64(text[index] - UInt8(ascii: "0"))
+            index += 1
+        }
+        guard index > start else { return nil }
+        var nanos: Int32 = 0
+        if text[index] == UInt8(ascii: ".") {
+            index += 1
+            let fractionStart = index
+            while index < text.count - 1, text[index] &- UInt8(ascii: "0") < 10 {
+                guard index - fractionStart < 9 else { return nil }
+                nanos = nanos * 10 + Int32(text[index] - UInt8(ascii: "0"))
+                index += 1
+            }
+            guard index > fractionStart else { return nil }
+            for _ in 0..<(9 - (index - fractionStart)) { nanos *= 10 }
+        }
+        guard index == text.count - 1, seconds <= maximumDurationSeconds else { return nil }
+        return negative ? (-seconds, -nanos) : (seconds, nanos)
+    }
+
+    /// RFC 3339 in UTC with 0, 3, 6 or 9 fractional digits, as the proto3 JSON mapping writes it.
+    static func appendTimestamp(seconds: Int64, nanos: Int32, to output: inout [UInt8]) -> Bool {
+        guard seconds >= minimumTimestampSeconds, seconds <= maximumTimestampSeconds, nanos >= 0, nanos < 1_000_000_000
+        else { return false }
+        let days = Int(seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
+        let secondOfDay = Int(seconds - Int64(days) * 86_400)
+        let (year, month, day) = civilFromDays(days)
+        output.append(UInt8(ascii: "\""))
+        appendDigits(year, 4, &output)
+        output.append(UInt8(ascii: "-"))
+        appendDigits(month, 2, &output)
+        output.append(UInt8(ascii: "-"))
+        appendDigits(day, 2, &output)
+        output.append(UInt8(ascii: "T"))
+        appendDigits(secondOfDay / 3600, 2, &output)
+        output.append(UInt8(ascii: ":"))
+        appendDigits(secondOfDay / 60 % 60, 2, &output)
+        output.append(UInt8(ascii: ":"))
+        appendDigits(secondOfDay % 60, 2, &output)
+        appendFraction(nanos, &output)
+        output.append(UInt8(ascii: "Z"))
+        output.append(UInt8(ascii: "\""))
+        return true
+    }
+
+    static func appendDuration(seconds: Int64, nanos: Int32, to output: inout [UInt8]) -> Bool {
+        guard seconds >= -maximumDurationSeconds, seconds <= maximumDurationSeconds, abs(nanos) < 1_000_000_000,
+            seconds == 0 || nanos == 0 || (seconds < 0) == (nanos < 0)
+        else { return false }
+        output.append(UInt8(ascii: "\""))
+        if seconds < 0 || nanos < 0 { output.append(UInt8(ascii: "-")) }
+        output.append(contentsOf: String(seconds.magnitude).utf8)
+        appendFraction(Int32(nanos.magnitude), &output)
+        output.append(UInt8(ascii: "s"))
+        output.append(UInt8(ascii: "\""))
+        return true
+    }
+
+    private static func appendFraction(_ nanos: Int32, _ output: inout [UInt8]) {
+        guard nanos != 0 else { return }
+        output.append(UInt8(ascii: "."))
+        if nanos % 1_000_000 == 0 {
+            appendDigits(Int(nanos / 1_000_000), 3, &output)
+        } else if nanos % 1000 == 0 {
+            appendDigits(Int(nanos / 1000), 6, &output)
+        } else {
+            appendDigits(Int(nanos), 9, &output)
+        }
+    }
+
+    private static func appendDigits(_ value: Int, _ width: Int, _ output: inout [UInt8]) {
+        var divisor = 1
+        for _ in 1..<width { divisor *= 10 }
+        var rest = value
+        while divisor > 0 {
+            output.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        }
+    }
+
+    private static func daysInMonth(_ year: Int, _ month: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
+    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+    static func daysFromCivil(_ year: Int, _ month: Int, _ day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    static func civilFromDays(_ days: Int) -> (year: Int, month: Int, day: Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+}

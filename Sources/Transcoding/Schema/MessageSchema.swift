@@ -1,0 +1,88 @@
+/// One message type: its fields in field-number order, looked up by number and by either JSON name.
+package struct MessageSchema: Sendable {
+    /// Message types whose JSON form is special (the proto3 JSON mapping's well-known types).
+    package enum WellKnown: UInt8, Sendable {
+        case any, timestamp, duration, fieldMask, empty, `struct`, value, listValue
+        case doubleValue, floatValue, int64Value, uint64Value, int32Value, uint32Value, boolValue, stringValue
+        case bytesValue
+
+        init?(fullName: String) {
+            switch fullName {
+            case "google.protobuf.Any": self = .any
+            case "google.protobuf.Timestamp": self = .timestamp
+            case "google.protobuf.Duration": self = .duration
+            case "google.protobuf.FieldMask": self = .fieldMask
+            case "google.protobuf.Empty": self = .empty
+            case "google.protobuf.Struct": self = .struct
+            case "google.protobuf.Value": self = .value
+            case "google.protobuf.ListValue": self = .listValue
+            case "google.protobuf.DoubleValue": self = .doubleValue
+            case "google.protobuf.FloatValue": self = .floatValue
+            case "google.protobuf.Int64Value": self = .int64Value
+            case "google.protobuf.UInt64Value": self = .uint64Value
+            case "google.protobuf.Int32Value": self = .int32Value
+            case "google.protobuf.UInt32Value": self = .uint32Value
+            case "google.protobuf.BoolValue": self = .boolValue
+            case "google.protobuf.StringValue": self = .stringValue
+            case "google.protobuf.BytesValue": self = .bytesValue
+            default: return nil
+            }
+        }
+
+        /// Whether the type is one of the nine wrappers, whose JSON is their `value` field's.
+        var isWrapper: Bool { rawValue >= WellKnown.doubleValue.rawValue }
+    }
+
+    package let fullName: String
+    /// Fields sorted by number.
+    package let fields: [FieldSchema]
+    /// Names of the real oneofs, by oneof index.
+    package let oneofNames: [String]
+    package let wellKnown: WellKnown?
+    package let isMapEntry: Bool
+    private let byName: NameTable
+    /// Field index by number for numbers below `denseLimit`; -1 where there is none.
+    private let byNumberDense: [Int16]
+    private let byNumberSparse: [UInt32: Int]
+
+    init(fullName: String, fields: [FieldSchema], oneofNames: [String], isMapEntry: Bool) {
+        self.fullName = fullName
+        self.fields = fields.sorted { $0.number < $1.number }
+        self.oneofNames = oneofNames
+        self.wellKnown = WellKnown(fullName: fullName)
+        self.isMapEntry = isMapEntry
+        var names: [([UInt8], Int)] = []
+        for (index, field) in self.fields.enumerated() {
+            names.append((Array(field.jsonName.utf8), index))
+            names.append((Array(field.protoName.utf8), index))
+        }
+        byName = NameTable(names)
+        let denseLimit = 256
+        var dense = [Int16](repeating: -1, count: min(denseLimit, Int(self.fields.last?.number ?? 0) + 1))
+        var sparse: [UInt32: Int] = [:]
+        for (index, field) in self.fields.enumerated() {
+            if field.number < dense.count {
+                dense[Int(field.number)] = Int16(index)
+            } else {
+                sparse[field.number] = index
+            }
+        }
+        byNumberDense = dense
+        byNumberSparse = sparse
+    }
+
+    /// The index of the field called `name` (its JSON name or its proto name).
+    func fieldIndex(named name: UnsafeRawBufferPointer) -> Int? {
+        byName.lookup(name)
+    }
+
+    /// The index of the field numbered `number`.
+    @inline(__always)
+    func fieldIndex(number: UInt32) -> Int? {
+        if number < byNumberDense.count {
+            let index = byNumberDense[Int(number)]
+            return index < 0 ? nil : Int(index)
+        }
+        return byNumberSparse[number]
+    }
+}
