@@ -141,7 +141,7 @@ executables += [
 var tests: [Target] = [
     .testTarget(
         name: "RPCTests",
-        dependencies: ["RPC", "HTTP2", "Protos", "TestProtos", nioCore, nioPosix, swiftProtobuf, logging],
+        dependencies: ["RPC", "HTTP2", "Protos", "TestProtos", nioCore, nioPosix, nioEmbedded, swiftProtobuf, logging],
         swiftSettings: defaultSwiftSettings
     ),
     .testTarget(
