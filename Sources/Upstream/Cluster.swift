@@ -12,7 +12,7 @@ import Synchronization
 package final class Cluster: Sendable {
     package let configuration: ClusterConfiguration
     private let group: any EventLoopGroup
-    private let resolver: any Resolver
+    private let resolver: any EndpointResolver
     private let logger: Logger
     /// Built once in `init`, read-only after: finding a loop's pool takes no lock.
     private let pools: [ObjectIdentifier: NIOLoopBoundBox<LoopPool>]
@@ -20,7 +20,7 @@ package final class Cluster: Sendable {
     private let resolveTask = Mutex<RepeatedTask?>(nil)
 
     package init(
-        configuration: ClusterConfiguration, group: any EventLoopGroup, resolver: any Resolver = DNSResolver(),
+        configuration: ClusterConfiguration, group: any EventLoopGroup, resolver: any EndpointResolver = DNSResolver(),
         logger: Logger, metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) {
         self.configuration = configuration

@@ -9,7 +9,7 @@ import Darwin
 
 /// Resolves with the system resolver (getaddrinfo) on NIO's thread pool, never on an event loop:
 /// every A and AAAA address of a name. IP literals need no lookup.
-package struct DNSResolver: Resolver {
+package struct DNSResolver: EndpointResolver {
     package init() {}
 
     package func resolve(
@@ -68,20 +68,4 @@ package struct ResolutionError: Error, Sendable, CustomStringConvertible {
     package var host: String
     package var message: String
     package var description: String { "could not resolve \(self.host): \(self.message)" }
-}
-
-/// Fixed addresses per endpoint (tests, or addresses known up front); unknown names fail.
-package struct StaticResolver: Resolver {
-    package var table: [ClusterConfiguration.Endpoint: [SocketAddress]]
-
-    package init(_ table: [ClusterConfiguration.Endpoint: [SocketAddress]]) { self.table = table }
-
-    package func resolve(
-        _ endpoint: ClusterConfiguration.Endpoint, on eventLoop: any EventLoop
-    ) -> EventLoopFuture<[SocketAddress]> {
-        guard let addresses = self.table[endpoint] else {
-            return eventLoop.makeFailedFuture(ResolutionError(host: endpoint.host, message: "not in the table"))
-        }
-        return eventLoop.makeSucceededFuture(addresses)
-    }
 }

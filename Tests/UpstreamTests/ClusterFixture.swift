@@ -33,7 +33,7 @@ enum TestMethods {
 /// Runs `body` with a started cluster (one event loop, so one pool) over `replicas`, once every
 /// endpoint has a ready connection.
 func withCluster<Result>(
-    _ replicas: [Replica], metrics: (any MetricsFactory)? = nil,
+    _ replicas: [Replica], resolver: any EndpointResolver = DNSResolver(), metrics: (any MetricsFactory)? = nil,
     configure: (inout ClusterConfiguration) -> Void = { _ in }, _ body: (Cluster) async throws -> Result
 ) async throws -> Result {
     var configuration = ClusterConfiguration(
@@ -46,7 +46,7 @@ func withCluster<Result>(
     var logger = Logger(label: "test.upstream")
     logger.logLevel = .critical
     let cluster = Cluster(
-        configuration: configuration, group: group, logger: logger,
+        configuration: configuration, group: group, resolver: resolver, logger: logger,
         metricsFactory: metrics ?? NOOPMetricsHandler.instance)
     do {
         try await cluster.start()
