@@ -105,6 +105,9 @@ extension LoopPool {
         case .watched(let serving): change = endpoint.health.watchReported(serving: serving)
         case .checked(let serving): change = serving ? endpoint.health.checkSucceeded() : endpoint.health.checkFailed()
         case .failed: change = endpoint.health.checkFailed()
+        case .unsupported:
+            self.logger.warning("endpoint has no health service: not checked", metadata: self.metadata(endpoint))
+            change = endpoint.health.watchReported(serving: true)
         }
         guard let change else { return }
         self.logger.notice("endpoint health", metadata: self.metadata(endpoint).merging(["health": "\(change)"]) { $1 })

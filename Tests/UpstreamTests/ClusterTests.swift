@@ -2,6 +2,8 @@ import Logging
 import NIOCore
 import NIOPosix
 import RPC
+import SwiftProtobuf
+import TestProtos
 import Testing
 import Upstream
 
@@ -56,5 +58,37 @@ import Upstream
         #expect(addresses.allSatisfy { $0.port == 50051 })
         let literal = try await DNSResolver().resolve(.init(host: "127.0.0.1", port: 1), on: loop).get()
         #expect(literal == [try SocketAddress(ipAddress: "127.0.0.1", port: 1)])
+    }
+}
+
+/// A backend with no health service at all: Watch and Check are UNIMPLEMENTED, and the
+/// endpoint counts as healthy (as gRPC clients do) rather than being drained forever.
+@Suite struct NoHealthServiceTests {
+    @Test func serverWithoutHealthServiceStaysInThePool() async throws {
+        var router = Router()
+        router.unary(TestMethods.unary) { (request: Halo_Testing_V1_EchoRequest, _) -> Halo_Testing_V1_EchoResponse in
+            .with { $0.message = request.message }
+        }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let server = Server(
+            configuration: Server.Configuration(), router: router, group: group, logger: Logger(label: "test"))
+        let address = try await server.start()
+        var configuration = ClusterConfiguration(
+            name: "no-health", endpoints: [.init(host: "127.0.0.1", port: address.port!)])
+        configuration.healthCheck?.interval = .milliseconds(20)
+        configuration.healthCheck?.unhealthyThreshold = 1
+        let cluster = Cluster(configuration: configuration, group: group, logger: Logger(label: "test"))
+        try await cluster.start()
+        try await waitUntil("the endpoint is healthy") {
+            await cluster.snapshot().loops[0].endpoints.first?.health == .healthy
+        }
+        let result = await cluster.result(TestMethods.unary, TestMethods.echo())
+        guard case .success = result else {
+            Issue.record("the call fails: \(result)")
+            return
+        }
+        await cluster.shutDown()
+        await server.shutdownGracefully()
+        try await group.shutdownGracefully()
     }
 }

@@ -13,6 +13,9 @@ final class HealthChecker {
         case checked(serving: Bool)
         /// A Check failed, or a Watch stream broke.
         case failed
+        /// The server has no health service (Check is UNIMPLEMENTED too): checking stops and the
+        /// endpoint counts as healthy, as gRPC clients do.
+        case unsupported
     }
 
     static let watch = MethodDescriptor(service: "grpc.health.v1.Health", method: "Watch", kind: .serverStreaming)
@@ -101,6 +104,10 @@ final class HealthChecker {
             switch result {
             case .success(let response):
                 self.onResult(.checked(serving: Self.servingStatus(response.message) == 1))
+            case .failure(let failure) where failure.code == .unimplemented && failure.origin == .server:
+                self.stopped = true
+                self.onResult(.unsupported)
+                return
             case .failure:
                 self.onResult(.failed)
             }
