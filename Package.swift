@@ -122,6 +122,15 @@ var executables: [Target] = [
     )
 ]
 
+executables += [
+    // Benchmarks/rpc-client.sh: unary calls through a bare Subchannel or the Upstream cluster layer.
+    .executableTarget(
+        name: "halo-rpc-bench",
+        dependencies: ["RPC", "Upstream", nioCore, nioPosix, logging, argumentParser],
+        swiftSettings: defaultSwiftSettings
+    )
+]
+
 // MARK: - Services (DESIGN.md §2: services/<name>/Sources, a library and a thin executable each)
 
 libraries += [
@@ -156,7 +165,7 @@ var tests: [Target] = [
     .testTarget(
         name: "UpstreamTests",
         dependencies: [
-            "Upstream", "RPC", "HTTP2", "TestProtos", nioCore, nioPosix, nioEmbedded, swiftProtobuf, logging,
+            "Upstream", "RPC", "HTTP2", "Protos", "TestProtos", nioCore, nioPosix, nioEmbedded, swiftProtobuf, logging,
             coreMetrics, metricsTestKit,
         ],
         swiftSettings: defaultSwiftSettings
