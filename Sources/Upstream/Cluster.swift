@@ -74,7 +74,7 @@ package final class Cluster: Sendable {
     }
 
     /// A unary call from any thread: one hop to a loop of the group. On a loop of the group,
-    /// call `pool(on:)` there instead.
+    /// call `pool(on:)` there instead. Cancelling the task cancels the call.
     package func unary(
         _ method: MethodDescriptor, request: RequestMessage, metadata: Metadata = Metadata(),
         timeout: Duration? = nil
@@ -82,12 +82,24 @@ package final class Cluster: Sendable {
         let loop = self.group.next()
         let promise = loop.makePromise(of: UpstreamResult.self)
         let pool = self.pools[ObjectIdentifier(loop)]!
-        loop.execute {
-            var request = request
-            pool.value.unary(method, request: &request, metadata: metadata, timeout: timeout) { promise.succeed($0) }
+        let handle = NIOLoopBoundBox.makeEmptyBox(valueType: UpstreamCallHandle.self, eventLoop: loop)
+        let result: UpstreamResult
+        do {
+            result = try await withTaskCancellationHandler {
+                loop.execute {
+                    var request = request
+                    handle.value = pool.value.unary(method, request: &request, metadata: metadata, timeout: timeout) {
+                        promise.succeed($0)
+                    }
+                }
+                return try await promise.futureResult.get()
+            } onCancel: {
+                loop.execute { handle.value?.cancel() }
+            }
+        } catch {
+            // The promise only ever succeeds with a Result; this is a loop that went away.
+            throw .rejected(.noEndpoint, "the cluster's event loop is shut down")
         }
-        // The promise only ever succeeds (with a Result).
-        let result = try! await promise.futureResult.get()
         return try result.get()
     }
 

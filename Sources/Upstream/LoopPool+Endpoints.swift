@@ -60,7 +60,9 @@ extension LoopPool {
         subchannelConfiguration.maxConcurrentStreams = self.configuration.maxConcurrentStreams
         subchannelConfiguration.http2.keepalive = self.configuration.keepalive
         subchannelConfiguration.http2.idleTimeout = self.configuration.idleTimeout
-        let authority = self.configuration.endpoints.first.map { "\($0.host):\($0.port)" } ?? "\(address)"
+        // The cluster's first configured name, as gRPC sends its target name (addresses are merged
+        // across the configured names, so which name an address came from is not kept).
+        let authority = self.configuration.endpoints.first?.description ?? "\(address)"
         let subchannels = (0..<max(1, self.configuration.connectionsPerEndpoint)).map { _ in
             Subchannel(
                 address: address, authority: authority, eventLoop: self.eventLoop,

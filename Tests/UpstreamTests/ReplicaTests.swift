@@ -158,6 +158,26 @@ import Upstream
         #expect(failed.values.count == 4, "rejected calls never went upstream")
     }
 
+    @Test func cancellingTheCallerCancelsTheCall() async throws {
+        let replicas = try startReplicas(1)
+        try await withCluster(replicas) { cluster in
+            let started = ContinuousClock.now
+            let call = Task {
+                await cluster.result(TestMethods.unary, TestMethods.echo(delayMs: 3000), timeout: .seconds(5))
+            }
+            try await Task.sleep(for: .milliseconds(100))
+            call.cancel()
+            guard case .failure(let failure) = await call.value else {
+                Issue.record("a cancelled call does not succeed")
+                return
+            }
+            #expect(failure.code == .cancelled)
+            #expect(ContinuousClock.now - started < .seconds(1), "cancelled promptly, not at the handler's pace")
+            let snapshot = await cluster.snapshot()
+            #expect(snapshot.loops[0].activeRequests == 0)
+        }
+    }
+
     @Test func drainingReplicaLosesNoCall() async throws {
         let replicas = try startReplicas(2)
         let drained = replicas[0]
