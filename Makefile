@@ -8,7 +8,7 @@ VENV ?= .venv
 export HALO_PYTHON := $(CURDIR)/$(VENV)/bin/python
 export HALO_RPC_INTEROP := $(CURDIR)/.build/debug/halo-rpc-interop
 # Modules that call C: their tests also run under AddressSanitizer.
-ASAN_TESTS := HTTP2Tests|RPCTests|SodiumTests|TokensTests|RedisTests
+ASAN_TESTS := HTTP2Tests|RPCTests|UpstreamTests|SodiumTests|TokensTests|RedisTests
 
 .PHONY: help run setup python build lint protos protos-check unit-test interop-test test test-asan bench clean
 

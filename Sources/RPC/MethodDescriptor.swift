@@ -1,4 +1,6 @@
-/// A gRPC method: its service, its name and its shape.
+package import HTTP2
+
+/// A gRPC method: its service, its name and its shape. Its `:path` is built once, here, not per call.
 package struct MethodDescriptor: Sendable, Hashable, CustomStringConvertible {
     package enum Kind: Sendable, Hashable { case unary, serverStreaming, clientStreaming, bidirectionalStreaming }
 
@@ -14,9 +16,13 @@ package struct MethodDescriptor: Sendable, Hashable, CustomStringConvertible {
         self.method = method
         self.kind = kind
         self.isIdempotent = isIdempotent
+        self.path = "/\(service)/\(method)"
+        self.pathHeader = Header(":path", self.path)
     }
 
     /// The HTTP/2 `:path`, e.g. `/halo.video.v1.VideoService/GetVideo`.
-    package var path: String { "/\(self.service)/\(self.method)" }
+    package let path: String
+    /// The `:path` header field every call of this method sends.
+    package let pathHeader: Header
     package var description: String { self.path }
 }

@@ -3,17 +3,18 @@ import NIOCore
 
 /// One gRPC call on the client, on its connection's event loop: sends the head and messages,
 /// deframes responses, enforces the deadline, and reports exactly one outcome.
+///
+/// The lifecycle is `ClientCallStateMachine`; this class performs its actions and keeps what
+/// is not lifecycle: the deframer, writes waiting for the stream, and held receive window.
 final class ClientCall: StreamHandler {
-    /// The call's end: trailing metadata on OK, or the error.
-    typealias Outcome = Result<Metadata, RPCError>
+    typealias Outcome = ClientCallStateMachine.Outcome
 
     private let eventLoop: any EventLoop
     private let onMessage: (ByteBuffer) -> Void
     private var onFinish: ((Outcome, _ initialMetadata: Metadata) -> Void)?
+    private var machine = ClientCallStateMachine()
     private var deframer: MessageDeframer
     private var stream: Stream?
-    private var initialMetadata = Metadata()
-    private var receivedHead = false
     private var deadlineTimer: Scheduled<Void>?
     private var pendingWrite: (ByteBuffer, CheckedContinuation<Void, any Error>)?
     /// Messages written before the stream opened (streaming calls wait for a connection).
@@ -28,9 +29,6 @@ final class ClientCall: StreamHandler {
 
     /// How the call ended, once it has: later writes fail with this rather than a generic error.
     private var finalError: RPCError?
-
-    /// Set when the server never saw the call (REFUSED_STREAM, or unprocessed after GOAWAY).
-    private(set) var wasRefused = false
 
     /// When the caller stops waiting: set when the call is made, so it covers waiting for a
     /// connection and for a free stream, not only the exchange.
@@ -50,54 +48,58 @@ final class ClientCall: StreamHandler {
         if let deadline = self.deadline {
             self.deadlineTimer = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
                 self.deadlineTimer = nil
-                self.fail(RPCError(code: .deadlineExceeded, message: "deadline exceeded"), reset: true)
+                self.perform(self.machine.deadlinePassed())
             }
         }
     }
 
-    var isFinished: Bool { self.onFinish == nil }
+    var isFinished: Bool { self.machine.isFinished }
 
     /// Opens the stream; with `request`, sends it as the only message and ends the request side.
+    /// `staticHeaders` are the connection's fixed request fields (method, scheme, authority,
+    /// content-type, te, user-agent), built once per connection.
     func start(
-        on connection: Connection, authority: String, method: MethodDescriptor, options: CallOptions,
+        on connection: Connection, staticHeaders: [Header], method: MethodDescriptor, metadata: Metadata,
         request: ByteBuffer?
     ) {
         // A call whose deadline passed (or that was cancelled) while it waited never opens a stream.
         guard !self.isFinished else { return }
-        var headers = [
-            Header(":method", "POST"), Header(":scheme", "http"), Header(":path", method.path),
-            Header(":authority", authority), Header("content-type", "application/grpc"), Header("te", "trailers"),
-            Header("user-agent", "halo-rpc"),
-        ]
+        var headers: [Header] = []
+        headers.reserveCapacity(staticHeaders.count + 2 + metadata.count)
+        headers.append(method.pathHeader)
+        headers.append(contentsOf: staticHeaders)
         if let deadline = self.deadline {
             // The budget left, not the one given: time spent waiting for a connection counts.
             let remaining = deadline - self.eventLoop.now
             headers.append(Header("grpc-timeout", Timeout.encode(.nanoseconds(max(1, remaining.nanoseconds)))))
         }
-        for (key, value) in options.metadata.entries {
+        for (key, value) in metadata.entries {
             headers.append(Header(key, Metadata.wireValue(value), neverIndex: key == "authorization"))
         }
+        let stream: Stream
         do {
-            let stream = try connection.openStream(headers: headers, endStream: false, handler: self)
-            self.stream = stream
-            if let request { stream.write(request, endStream: true) }
-            for (message, continuation) in self.writesBeforeStart { self.write(message, continuation) }
-            self.writesBeforeStart = []
-            if self.endRequestsAfterStart { self.endRequests() }
+            stream = try connection.openStream(headers: headers, endStream: false, handler: self)
         } catch {
-            self.wasRefused = true
-            self.fail(RPCError(code: .unavailable, message: "the connection is not accepting calls"), reset: false)
+            self.perform(
+                self.machine.openFailed(RPCError(code: .unavailable, message: "the connection is not accepting calls")))
+            return
         }
+        guard self.machine.streamOpened() else { return }
+        self.stream = stream
+        if let request { stream.write(request, endStream: true) }
+        for (message, continuation) in self.writesBeforeStart { self.write(message, continuation) }
+        self.writesBeforeStart = []
+        if self.endRequestsAfterStart { self.endRequests() }
     }
 
     /// Fails a call that never got a connection.
     func failBeforeStart(_ error: RPCError) {
-        self.fail(error, reset: false)
+        self.perform(self.machine.openFailed(error))
     }
 
     /// Cancels the call (the caller gave up).
     func cancel() {
-        self.fail(RPCError(code: .cancelled, message: "the call was cancelled"), reset: true)
+        self.perform(self.machine.cancel())
     }
 
     // MARK: Request streaming
@@ -141,23 +143,12 @@ final class ClientCall: StreamHandler {
     // MARK: StreamHandler
 
     func streamReceivedHeaders(_ stream: Stream, headers: [Header], endStream: Bool) {
-        if !self.receivedHead {
-            self.receivedHead = true
-            if let error = Self.validateHead(headers) {
-                self.fail(error, reset: true)
-                return
-            }
-            if !endStream {
-                self.initialMetadata = Self.metadata(from: headers)
-                return
-            }
-        }
-        // Trailers, or a trailers-only response.
-        self.finish(with: headers)
+        self.perform(
+            self.machine.receivedHeaders(headers, endStream: endStream, deframerIsEmpty: self.deframer.isEmpty))
     }
 
     func streamReceivedData(_ stream: Stream, data: ByteBuffer) {
-        guard !self.isFinished else { return }
+        guard self.machine.acceptsMessages else { return }
         do {
             try self.deframer.feed(data) { message throws(RPCError) in
                 if !self.consumesOnReceipt { self.bufferedBytes += message.readableBytes + 5 }
@@ -169,18 +160,16 @@ final class ClientCall: StreamHandler {
                 self.heldWindowBytes += data.readableBytes
             }
         } catch {
-            self.fail(error, reset: true)
+            self.perform(self.machine.receivedInvalidMessage(error))
         }
     }
 
     func streamReceivedEnd(_ stream: Stream) {
-        // END_STREAM on DATA: the status never came.
-        self.fail(RPCError(code: .internal, message: "the response ended without a status"), reset: false)
+        self.perform(self.machine.receivedEndWithoutStatus())
     }
 
     func streamClosed(_ stream: Stream, reason: CloseReason) {
-        if case .reset(let code) = reason, code == .refusedStream { self.wasRefused = true }
-        self.fail(StatusMapping.error(for: reason), reset: false)
+        self.perform(self.machine.streamClosed(reason))
         self.stream = nil
     }
 
@@ -191,51 +180,17 @@ final class ClientCall: StreamHandler {
         continuation.resume()
     }
 
-    // MARK: Outcome
+    // MARK: Actions
 
-    private func finish(with trailers: [Header]) {
-        var code = RPCError.Code.unknown
-        var message = ""
-        var metadata = Metadata()
-        var sawStatus = false
-        for header in trailers {
-            switch header.token {
-            case .grpcStatus:
-                sawStatus = true
-                code = Int(header.value).map { RPCError.Code(rawValue: $0) } ?? .unknown
-            case .grpcMessage:
-                message = PercentEncoding.decode(header.value)
-            case let token where token.isProtocol:
-                break
-            default:
-                metadata.addReceived(name: header.name, value: header.value)
-            }
-        }
-        if !sawStatus {
-            self.complete(.failure(RPCError(code: .internal, message: "the response has no grpc-status")))
-        } else if code == .ok {
-            guard self.deframer.isEmpty else {
-                self.complete(.failure(RPCError(code: .internal, message: "truncated response message")))
-                return
-            }
-            self.complete(.success(metadata))
-        } else {
-            self.complete(.failure(RPCError(code: code, message: message, metadata: metadata)))
-        }
-    }
-
-    private func fail(_ error: RPCError, reset: Bool) {
-        guard !self.isFinished else { return }
-        if reset { self.stream?.reset(.cancel) }
-        self.complete(.failure(error))
-    }
-
-    private func complete(_ outcome: Outcome) {
-        guard let onFinish = self.onFinish else { return }
+    private func perform(_ action: ClientCallStateMachine.Action) {
+        guard case .finish(let outcome, let initialMetadata, let resetStream) = action,
+            let onFinish = self.onFinish
+        else { return }
         self.onFinish = nil
+        if resetStream { self.stream?.reset(.cancel) }
         self.deadlineTimer?.cancel()
         self.deadlineTimer = nil
-        if case .failure(let error) = outcome { self.finalError = error }
+        if case .failure(let failure) = outcome { self.finalError = failure.error }
         // The server is done; if our side is still open (an early status), end it so the stream
         // and the connection can close.
         self.stream?.finishOutbound()
@@ -246,26 +201,6 @@ final class ClientCall: StreamHandler {
         }
         for (_, continuation) in self.writesBeforeStart { continuation.resume(throwing: over) }
         self.writesBeforeStart = []
-        onFinish(outcome, self.initialMetadata)
-    }
-
-    private static func validateHead(_ headers: [Header]) -> RPCError? {
-        let status = headers.first(.status) ?? ""
-        if status != "200" {
-            return RPCError(
-                code: StatusMapping.code(forHTTPStatus: status), message: "unexpected HTTP status \(status)")
-        }
-        if let contentType = headers.first(.contentType), !contentType.hasPrefix("application/grpc") {
-            return RPCError(code: .unknown, message: "unexpected content-type \(contentType)")
-        }
-        return nil
-    }
-
-    private static func metadata(from headers: [Header]) -> Metadata {
-        var metadata = Metadata()
-        for header in headers where !header.token.isProtocol {
-            metadata.addReceived(name: header.name, value: header.value)
-        }
-        return metadata
+        onFinish(outcome, initialMetadata)
     }
 }

@@ -8,6 +8,8 @@ final class ClientConnectionCore: ConnectionDelegate {
     private let host: String
     private let port: Int
     private let authority: String
+    /// The request fields every call on this connection sends, built once.
+    private let staticHeaders: [Header]
     private let eventLoop: any EventLoop
     private let configuration: ClientConnection.Configuration
     private let logger: Logger
@@ -23,6 +25,7 @@ final class ClientConnectionCore: ConnectionDelegate {
         self.host = host
         self.port = port
         self.authority = "\(host):\(port)"
+        self.staticHeaders = ClientConnectionCore.staticHeaders(authority: self.authority)
         self.eventLoop = eventLoop
         self.configuration = configuration
         self.logger = logger
@@ -50,26 +53,28 @@ final class ClientConnectionCore: ConnectionDelegate {
             onFinish: { outcome, initialMetadata in
                 self.callFinished()
                 cancellation?.call = nil
-                let refused = response.call?.wasRefused ?? false
-                response.call = nil
                 switch outcome {
                 case .success(let trailingMetadata):
-                    promise.completeWith(response.result(initial: initialMetadata, trailing: trailingMetadata))
-                case .failure where refused && attempt == 0:
-                    // The server never saw it (REFUSED_STREAM, or past a GOAWAY): safe to send again.
+                    switch response.result(initial: initialMetadata, trailing: trailingMetadata) {
+                    case .success(let answer): promise.succeed(answer)
+                    case .failure(let failure): promise.fail(failure.error)
+                    }
+                case .failure(let failure)
+                where !failure.mayHaveBeenProcessed && failure.code == .unavailable && attempt == 0:
+                    // The server never saw it (no stream, REFUSED_STREAM, or past a GOAWAY): safe to send again.
                     self.unary(
                         method, request: request, options: options, promise: promise, cancellation: cancellation,
                         attempt: attempt + 1, deadline: deadline)
-                case .failure(let error):
-                    promise.fail(error)
+                case .failure(let failure):
+                    promise.fail(failure.error)
                 }
             })
-        response.call = call
         cancellation?.call = call
         self.withConnection(
             start: { connection in
                 call.start(
-                    on: connection, authority: self.authority, method: method, options: options, request: request)
+                    on: connection, staticHeaders: self.staticHeaders, method: method, metadata: options.metadata,
+                    request: request)
             },
             fail: { call.failBeforeStart($0) })
     }
@@ -88,16 +93,25 @@ final class ClientConnectionCore: ConnectionDelegate {
                 self.callFinished()
                 switch outcome {
                 case .success: messages.finish()
-                case .failure(let error): messages.finish(throwing: error)
+                case .failure(let failure): messages.finish(throwing: failure.error)
                 }
             })
         self.withConnection(
             start: { connection in
                 call.start(
-                    on: connection, authority: self.authority, method: method, options: options, request: request)
+                    on: connection, staticHeaders: self.staticHeaders, method: method, metadata: options.metadata,
+                    request: request)
             },
             fail: { call.failBeforeStart($0) })
         return call
+    }
+
+    /// The fixed request fields of every call to `authority`.
+    static func staticHeaders(authority: String) -> [Header] {
+        [
+            Header(":method", "POST"), Header(":scheme", "http"), Header(":authority", authority),
+            Header("content-type", "application/grpc"), Header("te", "trailers"), Header("user-agent", "halo-rpc"),
+        ]
     }
 
     // MARK: Connection
@@ -247,27 +261,5 @@ final class CallCancellation {
     func cancel() {
         self.isCancelled = true
         self.call?.cancel()
-    }
-}
-
-/// Collects the single response message of a unary call.
-private final class UnaryCollector {
-    /// The call, until it finishes (to learn whether the server refused it).
-    var call: ClientCall?
-    private var message: ByteBuffer?
-    private var extra = false
-
-    func received(_ message: ByteBuffer) {
-        if self.message == nil { self.message = message } else { self.extra = true }
-    }
-
-    func result(initial: Metadata, trailing: Metadata) -> Result<UnaryResponse<ByteBuffer>, any Error> {
-        guard let message = self.message else {
-            return .failure(RPCError(code: .internal, message: "the server sent no response message"))
-        }
-        guard !self.extra else {
-            return .failure(RPCError(code: .internal, message: "the server sent more than one response message"))
-        }
-        return .success(UnaryResponse(message: message, initialMetadata: initial, trailingMetadata: trailing))
     }
 }

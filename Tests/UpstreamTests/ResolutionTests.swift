@@ -1,0 +1,56 @@
+import Foundation
+import NIOCore
+import Synchronization
+import Testing
+import Upstream
+
+/// A name whose addresses change while calls run: the pool follows without dropping a call.
+@Suite(.serialized) struct ResolutionTests {
+    /// A resolver whose one name's addresses a test can change.
+    final class ChangingResolver: EndpointResolver {
+        private let addresses: Mutex<[SocketAddress]>
+
+        init(_ addresses: [SocketAddress]) { self.addresses = Mutex(addresses) }
+
+        func set(_ addresses: [SocketAddress]) { self.addresses.withLock { $0 = addresses } }
+
+        func resolve(
+            _ endpoint: ClusterConfiguration.Endpoint, on eventLoop: any EventLoop
+        ) -> EventLoopFuture<[SocketAddress]> {
+            eventLoop.makeSucceededFuture(self.addresses.withLock { $0 })
+        }
+    }
+
+    @Test func reResolutionMovesTrafficWithoutDroppingCalls() async throws {
+        let replicas = try startReplicas(2)
+        let (old, new) = (replicas[0], replicas[1])
+        let resolver = ChangingResolver([try SocketAddress(ipAddress: "127.0.0.1", port: old.port)])
+        let switchedAt = ManagedInstant()
+        let records = try await withCluster(
+            [old], resolver: resolver,
+            configure: {
+                $0.endpoints = [.init(host: "backend.internal", port: 50052)]
+                $0.resolveInterval = .milliseconds(100)
+            }
+        ) { cluster in
+            async let records = runLoad(cluster, workers: 4, duration: .milliseconds(1200)) { cluster in
+                // Calls that take a while, so some are in flight on the old address when it goes.
+                await cluster.result(TestMethods.unary, TestMethods.echo(delayMs: 20), timeout: .seconds(2))
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            resolver.set([try SocketAddress(ipAddress: "127.0.0.1", port: new.port)])
+            switchedAt.set(.now)
+            return await records
+        }
+        let failures = records.filter { if case .failure = $0.result { true } else { false } }
+        #expect(failures.isEmpty, "\(failures.count) of \(records.count) calls failed: \(failures.prefix(3))")
+        let ports = records.compactMap { record -> (Int, ContinuousClock.Instant)? in
+            guard case .success(let response) = record.result else { return nil }
+            return (response.endpoint.port!, record.ended)
+        }
+        #expect(ports.contains { $0.0 == old.port }, "the old address served before the change")
+        let late = ports.filter { $0.1 > switchedAt.value + .milliseconds(300) }
+        #expect(!late.isEmpty)
+        #expect(late.allSatisfy { $0.0 == new.port }, "after the next resolution only the new address serves")
+    }
+}
