@@ -30,6 +30,13 @@ let asyncKit = Target.Dependency.product(name: "AsyncKit", package: "async-kit")
 let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let coreMetrics = Target.Dependency.product(name: "CoreMetrics", package: "swift-metrics")
 let metricsTestKit = Target.Dependency.product(name: "MetricsTestKit", package: "swift-metrics")
+let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
+let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
+let nioExtras = Target.Dependency.product(name: "NIOExtras", package: "swift-nio-extras")
+let nioConcurrencyHelpers = Target.Dependency.product(name: "NIOConcurrencyHelpers", package: "swift-nio")
+let yams = Target.Dependency.product(name: "Yams", package: "Yams")
+let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
+let unixSignals = Target.Dependency.product(name: "UnixSignals", package: "swift-service-lifecycle")
 
 // MARK: - C libraries from the system (Debian -dev packages; `scripts/setup` installs them)
 
@@ -309,6 +316,35 @@ tests += [
     )
 ]
 
+// MARK: - Gateway (DESIGN.md §2: the REST/JSON edge; never imports a service or ServiceSupport)
+
+libraries += [
+    .target(
+        name: "Gateway",
+        dependencies: [
+            "HTTP2", "RPC", "Upstream", "Transcoding", "Tokens", "CallerIdentity", "Protos", nioCore, nioPosix,
+            nioHTTP1,
+            nioExtras, logging, metrics, prometheus, yams, unixSignals, swiftProtobuf,
+        ],
+        resources: [.copy("halo-gateway.yaml")],
+        swiftSettings: hotPathSwiftSettings
+    )
+]
+executables += [
+    .executableTarget(name: "halo-gateway", dependencies: ["Gateway"], swiftSettings: defaultSwiftSettings)
+]
+tests += [
+    .testTarget(
+        name: "GatewayTests",
+        dependencies: [
+            "Gateway", "HTTP2", "RPC", "Upstream", "Transcoding", "Tokens", "CallerIdentity", "Protos", nioCore,
+            nioPosix,
+            nioHTTP1, nioConcurrencyHelpers, logging,
+        ],
+        swiftSettings: defaultSwiftSettings
+    )
+]
+
 let package = Package(
     name: "halo",
     platforms: [.macOS(.v15)],
@@ -325,6 +361,9 @@ let package = Package(
         .package(url: "https://github.com/vapor/async-kit.git", from: "1.22.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: systemLibraries + libraries + executables + tests
 )

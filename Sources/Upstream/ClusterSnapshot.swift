@@ -48,3 +48,11 @@ extension LoopPool {
             })
     }
 }
+
+extension LoopPool {
+    /// Whether this loop can send a call now: a healthy (or unchecked), not ejected endpoint with a
+    /// ready connection (the gateway's `/ready`).
+    package var hasUsableEndpoint: Bool {
+        ClusterSnapshot(name: "", loops: [self.snapshot()]).hasUsableEndpoint
+    }
+}

@@ -1,7 +1,7 @@
+import HealthProtos
 import Logging
 import NIOCore
 import NIOPosix
-import HealthProtos
 import RPC
 import SwiftProtobuf
 import TestProtos

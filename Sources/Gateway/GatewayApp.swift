@@ -1,0 +1,166 @@
+package import Logging
+package import NIOCore
+package import NIOPosix
+import Synchronization
+package import Upstream
+
+/// The gateway process: its upstream clusters, the REST edge and the admin listener, one pipeline
+/// per event loop. `start` brings it up, `reload` swaps configuration and descriptors atomically
+/// per loop (a bad one is refused and the old one keeps serving), `shutdownGracefully` drains.
+package final class GatewayApp: Sendable {
+    private struct Running: Sendable {
+        var edge: EdgeServer
+        var admin: EdgeServer
+        var clusters: [String: Cluster]
+        var pipelines: [NIOLoopBound<GatewayPipeline>]
+    }
+
+    package let group: MultiThreadedEventLoopGroup
+    private let logger: Logger
+    private let ownsGroup: Bool
+    private let running = Mutex<Running?>(nil)
+    /// The state serving now (admin reads it; reload replaces it).
+    private let current: Mutex<GatewayState>
+
+    /// Reads configuration and descriptors again (SIGHUP, `POST /admin/reload`).
+    private let reloadSource: (@Sendable () throws(ConfigurationError) -> GatewayState)?
+    /// Renders `/metrics` (Prometheus text), when the process has a registry.
+    package let renderMetrics: (@Sendable () -> String)?
+
+    /// A gateway for `state`, on `group` (a new one with a loop per core when nil).
+    package init(
+        state: GatewayState, group: MultiThreadedEventLoopGroup? = nil, logger: Logger,
+        reloadSource: (@Sendable () throws(ConfigurationError) -> GatewayState)? = nil,
+        renderMetrics: (@Sendable () -> String)? = nil
+    ) {
+        self.group = group ?? MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        self.ownsGroup = group == nil
+        self.logger = logger
+        self.current = Mutex(state)
+        self.reloadSource = reloadSource
+        self.renderMetrics = renderMetrics
+    }
+
+    /// Re-reads configuration and descriptors and swaps them in; a bad one is refused (the old
+    /// one keeps serving) with the key named.
+    package func reloadFromSource() async throws(ConfigurationError) {
+        guard let reloadSource else { throw ConfigurationError(key: "", "this gateway has no configuration source") }
+        let state = try reloadSource()
+        try await self.reload(state)
+    }
+
+    package var state: GatewayState { self.current.withLock { $0 } }
+
+    /// Starts the clusters (resolving and connecting eagerly), then the listeners; answers the
+    /// bound REST and admin addresses.
+    package func start() async throws -> (rest: SocketAddress, admin: SocketAddress) {
+        let state = self.state
+        let clusters = try await self.makeClusters(state.configuration)
+        var pipelines: [ObjectIdentifier: NIOLoopBound<GatewayPipeline>] = [:]
+        for loop in self.group.makeIterator() {
+            let logger = self.logger
+            pipelines[ObjectIdentifier(loop)] = try await loop.submit {
+                let pools = clusters.mapValues { $0.pool(on: loop) }
+                let required = state.configuration.clusters.filter(\.value.required).map(\.key)
+                let pipeline = GatewayPipeline(
+                    eventLoop: loop, state: state, pools: pools, logger: logger,
+                    isReady: { required.allSatisfy { pools[$0]?.hasUsableEndpoint ?? false } })
+                pipeline.refreshKeys()
+                return NIOLoopBound(pipeline, eventLoop: loop)
+            }.get()
+        }
+        let perLoop = pipelines
+        var edgeConfiguration = EdgeServer.Configuration()
+        edgeConfiguration.host = state.configuration.listen.host
+        edgeConfiguration.port = state.configuration.listen.port
+        edgeConfiguration.limits = state.configuration.limits.edge
+        edgeConfiguration.drainTimeout = state.configuration.drainTimeout
+        let edge = try await EdgeServer.start(configuration: edgeConfiguration, group: self.group) { loop in
+            EdgeServer.LoopContext(pipeline: perLoop[ObjectIdentifier(loop)]!.value)
+        }
+        var adminConfiguration = EdgeServer.Configuration()
+        adminConfiguration.host = state.configuration.admin.host
+        adminConfiguration.port = state.configuration.admin.port
+        adminConfiguration.drainTimeout = .seconds(1)
+        let admin = try await EdgeServer.start(configuration: adminConfiguration, group: self.group) { loop in
+            EdgeServer.LoopContext(pipeline: AdminPipeline(app: self, eventLoop: loop))
+        }
+        self.running.withLock {
+            $0 = Running(edge: edge, admin: admin, clusters: clusters, pipelines: Array(perLoop.values))
+        }
+        self.logger.info(
+            "gateway started",
+            metadata: [
+                "rest": "\(edge.localAddress.map { "\($0)" } ?? "-")",
+                "admin": "\(admin.localAddress.map { "\($0)" } ?? "-")",
+            ])
+        return (edge.localAddress!, admin.localAddress!)
+    }
+
+    /// Replaces configuration and descriptors, which `GatewayState` has already validated. Clusters
+    /// are kept by name; a cluster added or changed in the new configuration is refused (it needs
+    /// a restart) so the swap never drops a connection pool under traffic.
+    package func reload(_ state: GatewayState) async throws(ConfigurationError) {
+        guard let running = self.running.withLock({ $0 }) else { throw ConfigurationError(key: "", "not running") }
+        for (name, settings) in state.configuration.clusters {
+            guard let cluster = running.clusters[name] else {
+                throw ConfigurationError(key: "clusters.\(name)", "a new cluster needs a restart")
+            }
+            let endpoints = settings.endpoints.compactMap(ClusterConfiguration.Endpoint.init)
+            guard endpoints == cluster.configuration.endpoints else {
+                throw ConfigurationError(key: "clusters.\(name).endpoints", "changed endpoints need a restart")
+            }
+        }
+        self.current.withLock { $0 = state }
+        for pipeline in running.pipelines {
+            // Each loop swaps on its own thread, between requests: a request sees one version.
+            try? await pipeline.eventLoop.submit {
+                let pools = running.clusters.mapValues { $0.pool(on: pipeline.eventLoop) }
+                pipeline.value.replace(state: state, pools: pools)
+            }.get()
+        }
+        self.logger.info("configuration reloaded", metadata: ["routes": "\(state.bindings.count)"])
+    }
+
+    /// Cluster snapshots for the admin listener.
+    package func clusterSnapshots() async -> [ClusterSnapshot] {
+        guard let clusters = self.running.withLock({ $0?.clusters }) else { return [] }
+        var snapshots: [ClusterSnapshot] = []
+        for name in clusters.keys.sorted() { snapshots.append(await clusters[name]!.snapshot()) }
+        return snapshots
+    }
+
+    /// Stops accepting, drains requests in flight (up to the drain timeout), then closes the
+    /// clusters' connections.
+    package func shutdownGracefully() async {
+        guard
+            let running = self.running.withLock({ running in
+                defer { running = nil }; return running
+            })
+        else { return }
+        await running.edge.shutdownGracefully()
+        await running.admin.shutdownGracefully()
+        for cluster in running.clusters.values { await cluster.shutDown() }
+        if self.ownsGroup { try? await self.group.shutdownGracefully() }
+        self.logger.info("gateway stopped")
+    }
+
+    private func makeClusters(_ configuration: GatewayConfiguration) async throws -> [String: Cluster] {
+        var clusters: [String: Cluster] = [:]
+        for (name, settings) in configuration.clusters {
+            var cluster = ClusterConfiguration(
+                name: name, endpoints: settings.endpoints.compactMap(ClusterConfiguration.Endpoint.init))
+            cluster.connectionsPerEndpoint = settings.connectionsPerEndpoint
+            cluster.connectTimeout = settings.connectTimeout
+            if let service = settings.healthCheckService {
+                cluster.healthCheck?.service = service
+            } else {
+                cluster.healthCheck = nil
+            }
+            let started = Cluster(configuration: cluster, group: self.group, logger: self.logger)
+            try await started.start()
+            clusters[name] = started
+        }
+        return clusters
+    }
+}

@@ -1,0 +1,316 @@
+import CallerIdentity
+import Foundation
+package import Logging
+package import NIOCore
+import NIOHTTP1
+import RPC
+import Tokens
+import Transcoding
+package import Upstream
+
+/// The request pipeline of one event loop: route match -> authenticate -> bounded body ->
+/// transcode -> upstream call -> transcode back -> answer -> access log. It runs entirely on its
+/// loop: the edge calls it there, upstream answers arrive there, nothing takes a lock or hops.
+package final class GatewayPipeline: RequestPipeline {
+    package let eventLoop: any EventLoop
+    package private(set) var state: GatewayState
+    private var pools: [String: LoopPool]
+    let authenticator: EdgeAuthenticator
+    private var jwks: JWKSRefresher?
+    private let accessLog: Logger
+    private let allocator = ByteBufferAllocator()
+    /// Reused output of the transcoder (capacity kept between requests).
+    private var scratch: [UInt8] = []
+    /// Readiness: every required cluster has a healthy endpoint (`/ready`).
+    private let isReady: () -> Bool
+
+    package init(
+        eventLoop: any EventLoop, state: GatewayState, pools: [String: LoopPool], logger: Logger,
+        isReady: @escaping () -> Bool
+    ) {
+        self.eventLoop = eventLoop
+        self.state = state
+        self.pools = pools
+        self.isReady = isReady
+        var accessLog = logger
+        accessLog[metadataKey: "log"] = "access"
+        self.accessLog = accessLog
+        let authentication = state.configuration.authentication
+        self.authenticator = EdgeAuthenticator(
+            configuration: TokenVerifier.Configuration(
+                issuer: authentication.issuer, audience: authentication.audience, leeway: authentication.leeway),
+            keys: TokenKeySet([:]), capacity: authentication.cacheSize)
+        if let jwks = state.jwks, let pool = pools[jwks.cluster] {
+            self.jwks = JWKSRefresher(
+                method: jwks.method, outputIndex: jwks.outputIndex, pool: pool, transcoder: state.transcoder,
+                minimumInterval: authentication.refetchInterval, logger: logger)
+        }
+    }
+
+    /// Swaps in a new state (reload): requests already admitted finish with the binding they
+    /// matched, since bindings are copied into the exchange's call.
+    package func replace(state: GatewayState, pools: [String: LoopPool]) {
+        self.state = state
+        self.pools = pools
+    }
+
+    /// Fetches the JWKS now (at start; later fetches happen on unknown keys).
+    package func refreshKeys() {
+        self.jwks?.refresh(authenticator: self.authenticator) { _ in }
+    }
+
+    // MARK: RequestPipeline
+
+    package func admit(_ exchange: Exchange) -> Admission {
+        assert(self.eventLoop.inEventLoop, "the pipeline runs on its own loop")
+        let request = exchange.request
+        if let builtin = self.builtin(request) { return .respond(builtin) }
+
+        let lookup: RouteTable.Lookup
+        do {
+            lookup = try self.state.routes.lookup(method: request.method.rawValue, path: request.path)
+        } catch {
+            return .respond(
+                self.problem(
+                    exchange,
+                    Problem(
+                        code: .invalidArgument, detail: error.message, status: error.kind == .uriTooLong ? 414 : 400)))
+        }
+        switch lookup {
+        case .notFound:
+            return .respond(self.problem(exchange, Problem(code: .notFound, detail: "no route for this path")))
+        case .methodNotAllowed(let allowed):
+            return .respond(
+                self.problem(
+                    exchange,
+                    Problem(
+                        code: .unimplemented, detail: "this path does not take \(request.method.rawValue)",
+                        headers: [("allow", allowed.joined(separator: ", "))], status: 405)))
+        case .matched(let route, let variables):
+            exchange.bindingIndex = route.declarationOrder
+            exchange.variables = variables
+        }
+        let binding = self.state.bindings[exchange.bindingIndex]
+
+        if binding.policy.auth != GatewayConfiguration.AuthPolicy.none {
+            switch self.authenticator.verdict(headers: request.headers, query: request.query) {
+            case .anonymous:
+                if binding.policy.auth == .required {
+                    return .respond(
+                        self.problem(exchange, Problem(code: .unauthenticated, detail: "authentication required")))
+                }
+            case .user(let identity):
+                exchange.identity = identity
+            case .refused(let reason):
+                return .respond(self.problem(exchange, Self.invalidToken(reason)))
+            case .unknownKey(let token):
+                exchange.tokenAwaitingKeys = token
+            }
+        } else if EdgeAuthenticator.queryCarriesToken(request.query) {
+            return .respond(
+                self.problem(exchange, Self.invalidToken("tokens are accepted only in the Authorization header")))
+        }
+
+        if let refusal = Self.mediaTypeRefusal(request, takesBody: binding.route.body != .none) {
+            return .respond(self.problem(exchange, refusal))
+        }
+        return .readBody(limit: self.state.configuration.limits.maxBodyBytes)
+    }
+
+    package func handle(_ exchange: Exchange) {
+        assert(self.eventLoop.inEventLoop, "the pipeline runs on its own loop")
+        if let token = exchange.tokenAwaitingKeys {
+            exchange.tokenAwaitingKeys = nil
+            self.awaitKeys(for: exchange, token: token)
+            return
+        }
+        self.call(exchange)
+    }
+
+    // MARK: Stages
+
+    /// An unknown `kid`: one rate-limited JWKS refetch on this loop, then the token is judged again.
+    private func awaitKeys(for exchange: Exchange, token: Substring) {
+        guard let jwks = self.jwks else {
+            self.respond(exchange, self.problem(exchange, Self.invalidToken("token key id is not known")))
+            return
+        }
+        jwks.refresh(authenticator: self.authenticator) { fetched in
+            guard !exchange.isFinished else { return }
+            switch self.authenticator.verify(token) {
+            case .user(let identity):
+                exchange.identity = identity
+                self.call(exchange)
+            case .unknownKey where !fetched && !self.authenticator.hasKeys:
+                self.respond(
+                    exchange,
+                    self.problem(
+                        exchange,
+                        Problem(
+                            code: .unavailable, detail: "token keys cannot be fetched now; try again",
+                            headers: [("retry-after", "1")])))
+            case .unknownKey:
+                self.respond(exchange, self.problem(exchange, Self.invalidToken("token key id is not known")))
+            case .refused(let reason):
+                self.respond(exchange, self.problem(exchange, Self.invalidToken(reason)))
+            case .anonymous:
+                self.respond(exchange, self.problem(exchange, Self.invalidToken("no token")))
+            }
+        }
+    }
+
+    /// Transcodes the request, calls upstream within the route's budget, answers.
+    private func call(_ exchange: Exchange) {
+        let state = self.state
+        let binding = state.bindings[exchange.bindingIndex]
+        guard let pool = self.pools[binding.cluster] else {
+            self.respond(
+                exchange, self.problem(exchange, Problem(code: .unavailable, detail: "no backend for this route")))
+            return
+        }
+        var message = RequestMessage(allocator: self.allocator, capacity: 256)
+        self.scratch.removeAll(keepingCapacity: true)
+        let request = exchange.request
+        let transcoded = request.body.withUnsafeReadableBytes { body in
+            Result { () throws(TranscodingError) in
+                try state.transcoder.requestToWire(
+                    route: binding.route, variables: exchange.variables, query: request.query, body: body,
+                    into: &self.scratch)
+            }
+        }
+        if case .failure(let error) = transcoded {
+            self.respond(
+                exchange,
+                self.problem(
+                    exchange,
+                    Problem(
+                        code: .invalidArgument, detail: error.message,
+                        errors: error.pointer.isEmpty
+                            ? [] : [Problem.FieldError(pointer: error.pointer, detail: error.message)])))
+            return
+        }
+        message.buffer.writeBytes(self.scratch)
+
+        var metadata = Metadata()
+        exchange.identity.write(to: &metadata)
+        metadata.add("x-request-id", request.requestID)
+        for name in state.configuration.forwardedHeaders where HeaderPolicy.mayForward(name) {
+            for value in request.headers[canonicalForm: name] { metadata.add(name, String(value)) }
+        }
+        let deadline = request.receivedAt + TimeAmount(binding.policy.timeout ?? .seconds(5))
+        let handle = pool.unary(binding.method, framedRequest: message.framed(), metadata: metadata, deadline: deadline)
+        {
+            result in
+            self.answer(exchange, binding: binding, transcoder: state.transcoder, result: result)
+        }
+        exchange.onCancel = { handle.cancel() }
+    }
+
+    private func answer(
+        _ exchange: Exchange, binding: GatewayState.Binding, transcoder: Transcoder, result: UpstreamResult
+    ) {
+        guard !exchange.isFinished else { return }
+        switch result {
+        case .success(let response):
+            let status = binding.policy.status ?? 200
+            if status == 204 {
+                self.respond(exchange, GatewayResponse(status: 204))
+                return
+            }
+            self.scratch.removeAll(keepingCapacity: true)
+            let encoded = response.message.withUnsafeReadableBytes { wire in
+                Result { () throws(TranscodingError) in
+                    try transcoder.responseToJSON(route: binding.route, wire: wire, into: &self.scratch)
+                }
+            }
+            guard case .success = encoded else {
+                // The backend's bytes do not parse as its own response type: its fault, not the client's.
+                self.respond(
+                    exchange,
+                    self.problem(
+                        exchange,
+                        Problem(
+                            code: .internal, detail: "the backend's answer could not be read", status: 502)))
+                return
+            }
+            var body = self.allocator.buffer(capacity: self.scratch.count)
+            body.writeBytes(self.scratch)
+            self.respond(exchange, .json(status, body))
+        case .failure(let failure):
+            self.respond(exchange, self.problem(exchange, UpstreamProblem.problem(for: failure)))
+        }
+    }
+
+    // MARK: Answers
+
+    private func respond(_ exchange: Exchange, _ response: GatewayResponse) {
+        exchange.respond(response)
+        let request = exchange.request
+        self.accessLog.info(
+            "request",
+            metadata: [
+                "request_id": "\(request.requestID)", "method": "\(request.method.rawValue)",
+                "path": "\(request.path)", "status": "\(response.status)",
+                "route": "\(exchange.bindingIndex >= 0 ? self.state.bindings[exchange.bindingIndex].name : "-")",
+                "duration_us": "\((self.eventLoop.now - request.receivedAt).nanoseconds / 1000)",
+                "bytes_in": "\(request.body.readableBytes)", "bytes_out": "\(response.body.readableBytes)",
+                "user": "\(exchange.identity.userID?.uuidString.lowercased() ?? "-")",
+            ])
+    }
+
+    private func problem(_ exchange: Exchange, _ problem: Problem) -> GatewayResponse {
+        problem.response(requestID: exchange.request.requestID, allocator: self.allocator)
+    }
+
+    static func invalidToken(_ reason: String) -> Problem {
+        Problem(
+            code: .unauthenticated, detail: reason,
+            headers: [("www-authenticate", "Bearer error=\"invalid_token\", error_description=\"\(reason)\"")])
+    }
+
+    /// JSON routes take JSON: a body in another media type is 415, an `Accept` that rules JSON
+    /// out is 406 (RELIABILITY.md case 2).
+    static func mediaTypeRefusal(_ request: GatewayRequest, takesBody: Bool) -> Problem? {
+        if let accept = request.headers.first(name: "accept"), !Self.acceptsJSON(accept) {
+            return Problem(code: .invalidArgument, detail: "answers are application/json", status: 406)
+        }
+        let hasBody =
+            (request.headers.first(name: "content-length").flatMap(Int.init) ?? 0) > 0
+            || request.headers.contains(name: "transfer-encoding")
+        guard takesBody, hasBody else { return nil }
+        guard let type = request.headers.first(name: "content-type"), Self.isJSON(type) else {
+            return Problem(code: .invalidArgument, detail: "the request body must be application/json", status: 415)
+        }
+        return nil
+    }
+
+    static func isJSON(_ contentType: String) -> Bool {
+        let parts = contentType.lowercased().split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard parts.first == "application/json" else { return false }
+        return parts.dropFirst().allSatisfy { $0 == "charset=utf-8" || $0 == "charset=\"utf-8\"" }
+    }
+
+    static func acceptsJSON(_ accept: String) -> Bool {
+        accept.lowercased().split(separator: ",").contains { range in
+            let type = range.split(separator: ";").first?.trimmingCharacters(in: .whitespaces) ?? ""
+            return type == "*/*" || type == "application/*" || type == "application/json"
+                || type == "application/problem+json"
+        }
+    }
+
+    // MARK: Built-in routes
+
+    private func builtin(_ request: GatewayRequest) -> GatewayResponse? {
+        guard request.method == .GET else { return nil }
+        switch request.path {
+        case "/health":
+            return .json(200, ByteBuffer(staticString: "{\"status\":\"ok\"}"))
+        case "/ready":
+            return self.isReady()
+                ? .json(200, ByteBuffer(staticString: "{\"status\":\"ready\"}"))
+                : .json(503, ByteBuffer(staticString: "{\"status\":\"not ready\"}"))
+        default:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+package import RPC
+import SwiftProtobuf
+package import Transcoding
+
+/// Everything a request needs that only changes on reload: the configuration, the route table
+/// and transcoder built from the descriptor set, and each route's gRPC method, cluster and
+/// policy. Built off the loop (a pure function of the configuration and the descriptors) and
+/// swapped per loop as a whole, so a request sees one consistent version.
+package struct GatewayState: Sendable {
+    /// One REST route bound to its upstream.
+    package struct Binding: Sendable {
+        package var route: Route
+        package var method: MethodDescriptor
+        package var cluster: String
+        package var policy: GatewayConfiguration.RoutePolicy
+        /// The full method name, `package.Service.Method` (policy keys, logs, metrics).
+        package var name: String
+    }
+
+    package let configuration: GatewayConfiguration
+    package let routes: RouteTable
+    package let transcoder: Transcoder
+    /// By `Route.declarationOrder`.
+    package let bindings: [Binding]
+    /// The JWKS method and its cluster, if the descriptors and services have it.
+    package let jwks: (method: MethodDescriptor, cluster: String, outputIndex: Int)?
+
+    /// Builds the state; a descriptor set or configuration that cannot serve fails naming the
+    /// file, method or key.
+    package init(configuration: GatewayConfiguration, descriptorSet: [UInt8]) throws(ConfigurationError) {
+        let registry: DescriptorRegistry
+        let routes: RouteTable
+        do {
+            registry = try DescriptorRegistry(serializedDescriptorSet: descriptorSet)
+            routes = try RouteTable(registry: registry, maximumPathLength: configuration.limits.maxTargetLength)
+        } catch {
+            throw ConfigurationError(key: "descriptor_set", "\(error)")
+        }
+        var options = TranscodingOptions.strict
+        options.outputFieldNames = configuration.json.fieldNames == "proto" ? .proto : .json
+        options.emitDefaultValues = configuration.json.emitDefaults
+        options.int64AsNumberWhenSafe = configuration.json.int64AsNumber
+        options.outputEnumNames = configuration.json.enumNames == "short" ? .shortLowercase : .proto
+        options.acceptShortEnumNames = true
+        self.transcoder = Transcoder(registry: registry, options: options)
+        self.configuration = configuration
+        self.routes = routes
+
+        let idempotency = Self.idempotentMethods(registry)
+        var bindings: [Binding] = []
+        for route in routes.routes.sorted(by: { $0.declarationOrder < $1.declarationOrder }) {
+            let name = "\(route.service).\(route.method)"
+            guard let cluster = configuration.services[route.service] else {
+                throw ConfigurationError(
+                    key: "services", "no cluster serves \(route.service), which route \(route.summary) needs")
+            }
+            let method = MethodDescriptor(
+                service: route.service, method: route.method, kind: route.serverStreaming ? .serverStreaming : .unary,
+                isIdempotent: idempotency.contains(name))
+            bindings.append(
+                Binding(
+                    route: route, method: method, cluster: cluster, policy: configuration.policy(for: name), name: name)
+            )
+        }
+        for key in configuration.routes.keys where !bindings.contains(where: { $0.name == key }) {
+            throw ConfigurationError(key: "routes.\(key)", "no REST route reaches this method")
+        }
+        self.bindings = bindings
+
+        let jwksName = configuration.authentication.jwksMethod
+        if let dot = jwksName.lastIndex(of: "."), let cluster = configuration.services[String(jwksName[..<dot])],
+            let output = Self.outputIndex(ofMethod: jwksName, in: registry)
+        {
+            self.jwks = (
+                MethodDescriptor(
+                    service: String(jwksName[..<dot]), method: String(jwksName[jwksName.index(after: dot)...]),
+                    isIdempotent: true),
+                cluster, output
+            )
+        } else {
+            self.jwks = nil
+        }
+    }
+
+    /// The binding of a matched route.
+    package func binding(for route: Route) -> Binding {
+        self.bindings[route.declarationOrder]
+    }
+
+    /// The response message of `package.Service.Method`, if the descriptors declare it.
+    static func outputIndex(ofMethod name: String, in registry: DescriptorRegistry) -> Int? {
+        for file in registry.files {
+            for service in file.service {
+                let serviceName = file.package.isEmpty ? service.name : "\(file.package).\(service.name)"
+                for method in service.method where "\(serviceName).\(method.name)" == name {
+                    return registry.messageIndex(named: String(method.outputType.drop { $0 == "." }))
+                }
+            }
+        }
+        return nil
+    }
+
+    /// Methods whose proto says IDEMPOTENT or NO_SIDE_EFFECTS: the only ones retried after they
+    /// may have reached a backend.
+    static func idempotentMethods(_ registry: DescriptorRegistry) -> Set<String> {
+        var names = Set<String>()
+        for file in registry.files {
+            for service in file.service {
+                let serviceName = file.package.isEmpty ? service.name : "\(file.package).\(service.name)"
+                for method in service.method
+                where method.options.idempotencyLevel == .idempotent
+                    || method.options.idempotencyLevel == .noSideEffects
+                {
+                    names.insert("\(serviceName).\(method.name)")
+                }
+            }
+        }
+        return names
+    }
+}

@@ -1,0 +1,36 @@
+/// Request ids for one event loop: a client's `X-Request-Id` when it is sane (1-128 characters
+/// of `A-Z a-z 0-9 - _ . :`), otherwise a new one, unique in this process: a random prefix per
+/// generator and a counter (no lock, no system call, one small string per request).
+package final class RequestIDGenerator {
+    private let prefix: String
+    private var counter: UInt64 = 0
+
+    package init() {
+        var random = SystemRandomNumberGenerator()
+        let high = random.next() as UInt64
+        self.prefix = String(high, radix: 16) + "-"
+    }
+
+    /// The id for a request whose `X-Request-Id` is `sent` (nil when absent).
+    package func requestID(echoing sent: String?) -> String {
+        if let sent, Self.isSane(sent) { return sent }
+        self.counter &+= 1
+        return self.prefix + String(self.counter, radix: 16)
+    }
+
+    /// Whether a client's id may be echoed and logged as it is.
+    package static func isSane(_ id: String) -> Bool {
+        let utf8 = id.utf8
+        guard (1...128).contains(utf8.count) else { return false }
+        return utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."),
+                UInt8(ascii: ":"):
+                true
+            default:
+                false
+            }
+        }
+    }
+}
