@@ -9,6 +9,9 @@ package struct EdgeLimits: Sendable {
     /// Most body bytes read and dropped after an early answer (a 404 or 401 sent before the body)
     /// before the connection is closed instead.
     package var maxDiscardedBodyBytes = 1 << 20
+    /// After a 413, body bytes read and dropped before the connection closes, so that a client
+    /// still sending can read the answer.
+    package var lingerAllowance = 16 << 20
 
     package init() {}
 

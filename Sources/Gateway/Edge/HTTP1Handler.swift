@@ -115,11 +115,12 @@ final class HTTP1Handler: ChannelDuplexHandler, ExchangeSink {
         }
     }
 
-    /// Answers with a problem and closes the connection after it (the rest of the request, if
-    /// any, is not read).
+    /// Answers with a problem and closes the connection after it. A body still arriving after a
+    /// 413 is read and dropped up to `lingerAllowance` first (a lingering close), so the client,
+    /// still sending, can read the answer instead of a reset; other refusals close at once.
     private func refuse(_ exchange: Exchange, status: Int, detail: String, context: ChannelHandlerContext) {
         self.keepAlive = false
-        self.state = .discardingBody(allowance: 0)
+        self.state = .discardingBody(allowance: status == 413 ? self.limits.lingerAllowance : 0)
         let problem = Problem(code: .invalidArgument, detail: detail, status: status)
         exchange.respond(problem.response(requestID: exchange.request.requestID, allocator: context.channel.allocator))
     }
@@ -137,7 +138,12 @@ final class HTTP1Handler: ChannelDuplexHandler, ExchangeSink {
         }
         self.keepAlive = false
         self.state = .closing
-        let problem = Problem(code: .invalidArgument, detail: "the request is not valid HTTP/1.1", status: 400)
+        // The decoder's own bound on the head (about 80 KB) is the one header limit it enforces
+        // before we see the head: that is 431, like ours.
+        let problem =
+            (error as? HTTPParserError) == .headerOverflow
+            ? Problem(code: .invalidArgument, detail: "the request head is too large", status: 431)
+            : Problem(code: .invalidArgument, detail: "the request is not valid HTTP/1.1", status: 400)
         let response = problem.response(requestID: self.requestIDs.requestID(echoing: nil))
         self.write(response, requestID: "", context: context)
         context.close(promise: nil)
@@ -204,6 +210,8 @@ final class HTTP1Handler: ChannelDuplexHandler, ExchangeSink {
         guard let context = self.context else { return }
         self.write(response, requestID: exchange.request.requestID, context: context)
         if !self.keepAlive {
+            // A lingering close waits for the end of the body being dropped.
+            if case .discardingBody(let allowance) = self.state, allowance > 0 { return }
             self.state = .closing
             context.close(promise: nil)
             return

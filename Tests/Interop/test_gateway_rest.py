@@ -1,0 +1,353 @@
+"""The REST contract (DESIGN.md §5) through the real halo-gateway in front of the three real
+services, started as processes; RELIABILITY.md cases 1-10 and 13-18 where they reach the gateway.
+Clients: Python's http.client (HTTP/1.1 keep-alive), curl (HTTP/2 with prior knowledge), PyJWT
+(forged tokens)."""
+
+import base64
+import json
+import subprocess
+import time
+import uuid
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from gateway_stack import Stack
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    running = Stack(tmp_path_factory.mktemp("stack"))
+    try:
+        running.start()
+    except Exception:
+        for name in ("gateway", "auth", "video", "engagement", "redis"):
+            print(f"--- {name}\n{running.log_tail(name)}")
+        running.stop()
+        raise
+    yield running
+    running.stop()
+
+
+def register(stack, name=None):
+    name = name or uuid.uuid4().hex[:12]
+    status, _, body = stack.request(
+        "POST",
+        "/api/v1/auth/register",
+        {"email": f"{name}@example.com", "username": f"u{name}", "password": "correct horse battery"},
+    )
+    assert status == 201, body
+    return body
+
+
+def create_video(stack, token, **fields):
+    video = {"title": "a stream", "stream_url": "https://cdn.example.com/v.m3u8", "tags": ["live", "music"]}
+    video.update(fields)
+    status, headers, body = stack.request("POST", "/api/v1/videos", video, token=token)
+    assert status == 201, body
+    assert headers["content-type"] == "application/json"
+    return body
+
+
+def assert_problem(status, headers, body, expected_status, code):
+    assert status == expected_status, body
+    assert headers["content-type"] == "application/problem+json"
+    assert body["status"] == expected_status
+    assert body["code"] == code
+    assert body["request_id"] == headers["x-request-id"]
+
+
+class TestUserJourney:
+    def test_register_login_me_video_engagement_delete(self, stack):
+        account = register(stack)
+        assert account["token_type"].lower() == "bearer"
+        assert set(account["user"]) >= {"id", "email", "username", "display_name", "is_adult", "created_at"}
+        token = account["access_token"]
+
+        status, _, login = stack.request(
+            "POST", "/api/v1/auth/login", {"email": account["user"]["email"], "password": "correct horse battery"}
+        )
+        assert status == 200 and login["user"]["id"] == account["user"]["id"]
+
+        status, _, me = stack.request("GET", "/api/v1/auth/me", token=token)
+        assert status == 200 and me["id"] == account["user"]["id"]
+
+        video = create_video(stack, token, duration_seconds=61)
+        assert video["owner_id"] == account["user"]["id"]
+        # DESIGN.md §5: proto names, defaults emitted, int64 as numbers.
+        assert video["is_live"] is False and video["duration_seconds"] == 61 and video["tags"] == ["live", "music"]
+
+        status, _, fetched = stack.request("GET", f"/api/v1/videos/{video['id']}")
+        assert status == 200 and fetched["title"] == "a stream"
+
+        status, _, page = stack.request("GET", "/api/v1/videos?limit=5")
+        assert status == 200 and any(item["id"] == video["id"] for item in page["videos"])
+
+        status, _, mine = stack.request("GET", f"/api/v1/users/{account['user']['id']}/videos")
+        assert status == 200 and [item["id"] for item in mine["videos"]] == [video["id"]]
+
+        status, _, liked = stack.request("POST", f"/api/v1/videos/{video['id']}/engagement/likes", {}, token=token)
+        assert status == 200 and liked["value"] == 1 and liked["metric"] == "likes"
+        status, _, viewed = stack.request("POST", f"/api/v1/videos/{video['id']}/engagement/views", {}, token=token)
+        assert status == 200 and viewed == {"video_id": video["id"], "metric": "views", "value": 1}
+        status, _, counts = stack.request("GET", f"/api/v1/videos/{video['id']}/engagement", token=token)
+        assert status == 200 and counts["likes"] == 1 and counts["views"] == 1 and counts["liked"] is True
+
+        status, headers, body = stack.request("DELETE", f"/api/v1/videos/{video['id']}", token=token, raw=True)
+        assert status == 204 and body == b"" and "content-length" not in headers
+        status, headers, body = stack.request("GET", f"/api/v1/videos/{video['id']}")
+        assert_problem(status, headers, body, 404, "NOT_FOUND")
+
+    def test_jwks_is_served(self, stack):
+        status, _, body = stack.request("GET", "/.well-known/jwks.json")
+        assert status == 200
+        assert body["keys"] and body["keys"][0]["kty"] == "OKP" and body["keys"][0]["crv"] == "Ed25519"
+
+    def test_another_user_may_not_change_a_video(self, stack):
+        owner = register(stack)["access_token"]
+        stranger = register(stack)["access_token"]
+        video = create_video(stack, owner)
+        for method in ("PATCH", "DELETE"):
+            body = {"title": "mine now"} if method == "PATCH" else None
+            status, headers, problem = stack.request(method, f"/api/v1/videos/{video['id']}", body, token=stranger)
+            assert_problem(status, headers, problem, 403, "PERMISSION_DENIED")
+
+    def test_http2_with_prior_knowledge(self, stack):
+        result = subprocess.run(
+            ["curl", "-s", "--http2-prior-knowledge", "-o", "-", "-w", "\n%{http_version} %{http_code}",
+             f"http://127.0.0.1:{stack.ports['gateway']}/api/v1/videos?limit=1"],
+            capture_output=True, text=True, timeout=20,
+        )
+        body, _, status_line = result.stdout.rpartition("\n")
+        assert status_line == "2 200", result.stdout + result.stderr
+        assert "videos" in json.loads(body)
+
+
+class TestBadInput:
+    """RELIABILITY.md cases 1-9: 4xx with a problem body, no 500, the connection stays usable."""
+
+    @pytest.mark.parametrize(
+        "payload",
+        [b'{"title":', b"{}x", b"NaN", b"{'title':'a'}", b"\xef\xbb\xbf{}", b"[]", b'"a string"'],
+    )
+    def test_malformed_json_is_400_and_keep_alive_survives(self, stack, payload):
+        token = register(stack)["access_token"]
+        connection = stack.connection()
+        status, headers, body = stack.request(
+            "POST", "/api/v1/videos", payload, {"Content-Type": "application/json"}, token=token,
+            connection=connection,
+        )
+        assert_problem(status, headers, body, 400, "INVALID_ARGUMENT")
+        status, _, _ = stack.request("GET", "/health", connection=connection)
+        assert status == 200
+        connection.close()
+
+    def test_an_empty_body_is_the_empty_message(self, stack):
+        token = register(stack)["access_token"]
+        status, headers, body = stack.request(
+            "POST", "/api/v1/videos", b"", {"Content-Type": "application/json"}, token=token
+        )
+        # The empty message reaches the service, which refuses its empty title.
+        assert_problem(status, headers, body, 400, "INVALID_ARGUMENT")
+        assert "title" in body["detail"]
+
+    @pytest.mark.parametrize(
+        "content_type",
+        ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data", "application/json; charset=latin1"],
+    )
+    def test_wrong_content_type_is_415(self, stack, content_type):
+        token = register(stack)["access_token"]
+        status, headers, body = stack.request(
+            "POST", "/api/v1/videos", b'{"title":"x"}', {"Content-Type": content_type}, token=token
+        )
+        assert status == 415 and headers["content-type"] == "application/problem+json"
+
+    def test_accept_xml_is_406(self, stack):
+        status, _, _ = stack.request("GET", "/api/v1/videos", headers={"Accept": "application/xml"})
+        assert status == 406
+
+    def test_a_body_over_the_limit_is_413(self, stack):
+        token = register(stack)["access_token"]
+        status, _, _ = stack.request(
+            "POST", "/api/v1/videos", b"{" + b" " * (1 << 20) + b"}", {"Content-Type": "application/json"},
+            token=token,
+        )
+        assert status == 413
+
+    @pytest.mark.parametrize(
+        "payload, pointer",
+        [
+            ({"title": "a", "duration_seconds": "abc"}, "/duration_seconds"),
+            ({"title": "a", "duration_seconds": 1e400}, "/duration_seconds"),
+            ({"title": "a", "duration_seconds": 1.5}, "/duration_seconds"),
+            ({"title": "a", "tags": ["ok", 3]}, "/tags/1"),
+            ({"title": "a", "owner_id": "someone"}, None),
+            ({"title": "a", "views": 999999}, None),
+        ],
+    )
+    def test_type_errors_and_unknown_fields_are_400_with_a_pointer(self, stack, payload, pointer):
+        token = register(stack)["access_token"]
+        status, headers, body = stack.request("POST", "/api/v1/videos", payload, token=token)
+        assert_problem(status, headers, body, 400, "INVALID_ARGUMENT")
+        if pointer:
+            assert body["errors"][0]["pointer"] == pointer
+
+    def test_duplicate_keys_are_400(self, stack):
+        token = register(stack)["access_token"]
+        status, _, _ = stack.request(
+            "POST", "/api/v1/videos", b'{"title":"a","title":"b"}', {"Content-Type": "application/json"}, token=token
+        )
+        assert status == 400
+
+    @pytest.mark.parametrize("payload", [b'{"title":"\xc3\x28"}', b'{"title":"\\ud800"}'])
+    def test_invalid_utf8_and_lone_surrogates_are_400(self, stack, payload):
+        token = register(stack)["access_token"]
+        status, _, _ = stack.request(
+            "POST", "/api/v1/videos", payload, {"Content-Type": "application/json"}, token=token
+        )
+        assert status == 400
+
+    @pytest.mark.parametrize("query", ["limit=-1", "limit=0", "limit=1000000000", "limit=abc", "offset=-5",
+                                       "offset=1000000000000", "nope=1"])
+    def test_pagination_abuse_is_400(self, stack, query):
+        status, headers, body = stack.request("GET", f"/api/v1/videos?{query}")
+        assert_problem(status, headers, body, 400, "INVALID_ARGUMENT")
+
+    @pytest.mark.parametrize(
+        "path",
+        ["/api/v1/videos/..%2F..%2Fadmin", "/api/v1/videos/%2e%2e", "/api/v1/videos/' OR '1'='1",
+         "/api/v1/videos/abc;jsessionid=1", "/api/v1//videos", "/api/v1/" + "a" * 5000],
+    )
+    def test_path_tricks_are_4xx(self, stack, path):
+        status, _, _ = stack.request("GET", path.replace(" ", "%20").replace("'", "%27"))
+        assert status in (400, 404, 414)
+
+    def test_unknown_route_is_404_and_wrong_method_405(self, stack):
+        status, headers, body = stack.request("GET", "/api/v1/nothing")
+        assert_problem(status, headers, body, 404, "NOT_FOUND")
+        status, headers, _ = stack.request("PUT", "/api/v1/videos")
+        assert status == 405 and "GET" in headers["allow"] and "POST" in headers["allow"]
+
+
+class TestHeaders:
+    """RELIABILITY.md case 10, and request ids."""
+
+    def test_identity_headers_from_outside_are_ignored(self, stack):
+        forged = {"x-halo-user-id": str(uuid.uuid4()), "x-halo-admin": "true"}
+        status, headers, body = stack.request("POST", "/api/v1/videos", {"title": "forged"}, forged)
+        assert_problem(status, headers, body, 401, "UNAUTHENTICATED")
+
+    def test_underscore_header_names_are_refused(self, stack):
+        status, _, _ = stack.request("GET", "/api/v1/videos", headers={"x_user_id": "1"})
+        assert status == 400
+
+    def test_request_ids_are_echoed_when_sane(self, stack):
+        _, headers, _ = stack.request("GET", "/api/v1/videos", headers={"X-Request-Id": "trace-42"})
+        assert headers["x-request-id"] == "trace-42"
+        _, headers, _ = stack.request("GET", "/api/v1/videos", headers={"X-Request-Id": "bad id!"})
+        assert headers["x-request-id"] not in ("bad id!", "")
+
+
+def signed(claims, key, kid="k1", alg="EdDSA", typ="at+jwt"):
+    return jwt.encode(claims, key, algorithm=alg, headers={"kid": kid, "typ": typ})
+
+
+class TestAuthentication:
+    """RELIABILITY.md cases 13-17: 401 with WWW-Authenticate, never 500, no backend call."""
+
+    def me(self, stack, headers):
+        status, answer_headers, body = stack.request("GET", "/api/v1/auth/me", headers=headers)
+        assert_problem(status, answer_headers, body, 401, "UNAUTHENTICATED")
+        assert answer_headers["www-authenticate"].startswith("Bearer")
+        return body
+
+    @pytest.mark.parametrize(
+        "authorization",
+        ["", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Bearer abc", "Bearer a.b", "Bearer ###.###.###",
+         "Bearer " + "a" * 20_000],
+    )
+    def test_missing_or_malformed_authorization(self, stack, authorization):
+        self.me(stack, {"Authorization": authorization} if authorization else {})
+
+    def test_a_100kb_authorization_header_is_431_before_any_parsing(self, stack):
+        status, headers, _ = stack.request("GET", "/api/v1/auth/me", headers={"Authorization": "Bearer " + "a" * 100_000})
+        assert status == 431 and headers["connection"] == "close"
+
+    def test_token_in_the_query_string_is_refused(self, stack):
+        token = register(stack)["access_token"]
+        status, _, _ = stack.request("GET", f"/api/v1/auth/me?access_token={token}")
+        assert status == 401
+        status, _, _ = stack.request("GET", f"/api/v1/videos?access_token={token}")
+        assert status == 401
+
+    def test_two_authorization_headers(self, stack):
+        token = register(stack)["access_token"]
+        connection = stack.connection()
+        connection.putrequest("GET", "/api/v1/auth/me")
+        connection.putheader("Authorization", f"Bearer {token}")
+        connection.putheader("Authorization", f"Bearer {token}")
+        connection.endheaders()
+        response = connection.getresponse()
+        response.read()
+        connection.close()
+        assert response.status == 401
+
+    @pytest.mark.parametrize("alg", ["none", "None", "NONE", "nOnE"])
+    def test_alg_none(self, stack, alg):
+        account = register(stack)
+        header = base64.urlsafe_b64encode(json.dumps({"alg": alg, "typ": "at+jwt", "kid": "x"}).encode()).rstrip(b"=")
+        payload = base64.urlsafe_b64encode(
+            json.dumps({"sub": account["user"]["id"], "iss": "halo-auth", "aud": "halo", "exp": int(time.time()) + 600}).encode()
+        ).rstrip(b"=")
+        self.me(stack, {"Authorization": f"Bearer {header.decode()}.{payload.decode()}."})
+
+    def test_a_modified_payload_with_the_original_signature(self, stack):
+        token = register(stack)["access_token"]
+        header, payload, signature = token.split(".")
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        claims["admin"] = True
+        forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+        self.me(stack, {"Authorization": f"Bearer {header}.{forged}.{signature}"})
+
+    def test_a_token_signed_by_an_unknown_key(self, stack):
+        account = register(stack)
+        claims = {"sub": account["user"]["id"], "iss": "halo-auth", "aud": "halo", "exp": int(time.time()) + 600}
+        token = signed(claims, Ed25519PrivateKey.generate(), kid="../../dev/null")
+        self.me(stack, {"Authorization": f"Bearer {token}"})
+
+    def test_refresh_token_is_not_an_access_token(self, stack):
+        account = register(stack)
+        self.me(stack, {"Authorization": f"Bearer {account['refresh_token']}"})
+
+
+class TestUpstreamFaults:
+    """An upstream that is down answers 503 fast with Retry-After; its recovery is seen."""
+
+    def test_engagement_down_then_back(self, stack):
+        account = register(stack)
+        token = account["access_token"]
+        video = create_video(stack, token)
+        stack.stop_process("engagement", sig="kill")
+        try:
+            started = time.monotonic()
+            status, headers, body = stack.request(
+                "POST", f"/api/v1/videos/{video['id']}/engagement/likes", {}, token=token
+            )
+            assert_problem(status, headers, body, 503, "UNAVAILABLE")
+            assert "retry-after" in headers
+            assert time.monotonic() - started < 5
+            # Video reads do not depend on engagement.
+            status, _, _ = stack.request("GET", f"/api/v1/videos/{video['id']}")
+            assert status == 200
+        finally:
+            stack.start_service("engagement")
+        deadline = time.monotonic() + 20
+        while True:
+            status, _, body = stack.request(
+                "POST", f"/api/v1/videos/{video['id']}/engagement/likes", {}, token=token
+            )
+            if status == 200 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert status == 200, body
