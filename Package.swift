@@ -322,9 +322,8 @@ libraries += [
     .target(
         name: "Gateway",
         dependencies: [
-            "HTTP2", "RPC", "Upstream", "Transcoding", "Tokens", "CallerIdentity", "Protos", nioCore, nioPosix,
-            nioHTTP1,
-            nioExtras, logging, metrics, prometheus, yams, unixSignals, swiftProtobuf,
+            "HTTP2", "RPC", "Upstream", "Transcoding", "JSON", "Tokens", "CallerIdentity", "Protos", nioCore,
+            nioPosix, nioHTTP1, nioExtras, logging, metrics, prometheus, yams, unixSignals, swiftProtobuf,
         ],
         resources: [.copy("halo-gateway.yaml")],
         swiftSettings: hotPathSwiftSettings

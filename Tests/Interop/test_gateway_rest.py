@@ -80,9 +80,12 @@ class TestUserJourney:
 
         status, _, fetched = stack.request("GET", f"/api/v1/videos/{video['id']}")
         assert status == 200 and fetched["title"] == "a stream"
+        # Composition: the counts come with the video (fetched beside it).
+        assert fetched["engagement"] == {"views": 0, "likes": 0, "comments": 0, "live_viewers": 0, "liked": False}
 
         status, _, page = stack.request("GET", "/api/v1/videos?limit=5")
         assert status == 200 and any(item["id"] == video["id"] for item in page["videos"])
+        assert all(item["engagement"]["views"] >= 0 for item in page["videos"])
 
         status, _, mine = stack.request("GET", f"/api/v1/users/{account['user']['id']}/videos")
         assert status == 200 and [item["id"] for item in mine["videos"]] == [video["id"]]
@@ -93,6 +96,10 @@ class TestUserJourney:
         assert status == 200 and viewed == {"video_id": video["id"], "metric": "views", "value": 1}
         status, _, counts = stack.request("GET", f"/api/v1/videos/{video['id']}/engagement", token=token)
         assert status == 200 and counts["likes"] == 1 and counts["views"] == 1 and counts["liked"] is True
+        status, _, fetched = stack.request("GET", f"/api/v1/videos/{video['id']}", token=token)
+        assert fetched["engagement"]["likes"] == 1 and fetched["engagement"]["liked"] is True
+        status, _, mine = stack.request("GET", f"/api/v1/users/{account['user']['id']}/videos", token=token)
+        assert [item["engagement"]["views"] for item in mine["videos"]] == [1]
 
         status, headers, body = stack.request("DELETE", f"/api/v1/videos/{video['id']}", token=token, raw=True)
         assert status == 204 and body == b"" and "content-length" not in headers
@@ -337,9 +344,11 @@ class TestUpstreamFaults:
             assert_problem(status, headers, body, 503, "UNAVAILABLE")
             assert "retry-after" in headers
             assert time.monotonic() - started < 5
-            # Video reads do not depend on engagement.
-            status, _, _ = stack.request("GET", f"/api/v1/videos/{video['id']}")
-            assert status == 200
+            # Video reads do not depend on engagement: its member is null, and a Warning says so.
+            status, headers, fetched = stack.request("GET", f"/api/v1/videos/{video['id']}")
+            assert status == 200 and fetched["engagement"] is None and "engagement" in headers["warning"]
+            status, headers, page = stack.request("GET", f"/api/v1/users/{account['user']['id']}/videos")
+            assert status == 200 and page["videos"][0]["engagement"] is None and "warning" in headers
         finally:
             stack.start_service("engagement")
         deadline = time.monotonic() + 20

@@ -198,6 +198,12 @@ package final class GatewayPipeline: RequestPipeline {
             for value in request.headers[canonicalForm: name] { metadata.add(name, String(value)) }
         }
         let deadline = request.receivedAt + TimeAmount(binding.policy.timeout ?? .seconds(5))
+        guard binding.compositions.isEmpty else {
+            self.callComposed(
+                exchange, binding: binding, state: state, pool: pool, request: message.framed(), metadata: metadata,
+                deadline: deadline)
+            return
+        }
         let handle = pool.unary(binding.method, framedRequest: message.framed(), metadata: metadata, deadline: deadline)
         {
             result in
@@ -206,7 +212,7 @@ package final class GatewayPipeline: RequestPipeline {
         exchange.onCancel = { handle.cancel() }
     }
 
-    private func answer(
+    func answer(
         _ exchange: Exchange, binding: GatewayState.Binding, transcoder: Transcoder, result: UpstreamResult
     ) {
         guard !exchange.isFinished else { return }
@@ -241,9 +247,12 @@ package final class GatewayPipeline: RequestPipeline {
         }
     }
 
+    /// This loop's pool of `cluster`.
+    func pool(_ cluster: String) -> LoopPool? { self.pools[cluster] }
+
     // MARK: Answers
 
-    private func respond(_ exchange: Exchange, _ response: GatewayResponse) {
+    func respond(_ exchange: Exchange, _ response: GatewayResponse) {
         exchange.respond(response)
         let request = exchange.request
         self.accessLog.info(

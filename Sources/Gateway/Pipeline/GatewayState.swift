@@ -16,6 +16,8 @@ package struct GatewayState: Sendable {
         package var policy: GatewayConfiguration.RoutePolicy
         /// The full method name, `package.Service.Method` (policy keys, logs, metrics).
         package var name: String
+        /// Calls that enrich this route's answer (configured composition).
+        package var compositions: [CompiledComposition] = []
     }
 
     package let configuration: GatewayConfiguration
@@ -65,6 +67,19 @@ package struct GatewayState: Sendable {
         }
         for key in configuration.routes.keys where !bindings.contains(where: { $0.name == key }) {
             throw ConfigurationError(key: "routes.\(key)", "no REST route reaches this method")
+        }
+        for (index, composition) in configuration.composition.enumerated() {
+            let targets = bindings.indices.filter { bindings[$0].name == composition.route }
+            guard !targets.isEmpty else {
+                throw ConfigurationError(
+                    key: "composition[\(index)].route", "no REST route reaches \(composition.route)")
+            }
+            for target in targets {
+                bindings[target].compositions.append(
+                    try CompiledComposition.compile(
+                        composition, index: index, route: bindings[target].route, configuration: configuration,
+                        registry: registry))
+            }
         }
         self.bindings = bindings
 
