@@ -323,7 +323,7 @@ libraries += [
         name: "Gateway",
         dependencies: [
             "HTTP2", "RPC", "Upstream", "Transcoding", "JSON", "Tokens", "CallerIdentity", "Protos", nioCore,
-            nioPosix, nioHTTP1, nioExtras, logging, metrics, prometheus, yams, unixSignals, swiftProtobuf,
+            nioPosix, nioHTTP1, nioExtras, logging, metrics, coreMetrics, prometheus, yams, unixSignals, swiftProtobuf,
         ],
         resources: [.copy("halo-gateway.yaml")],
         swiftSettings: hotPathSwiftSettings

@@ -114,7 +114,7 @@ measure() {
         nice -n "$NICE" h2load -n "$H2_REQUESTS" -c 16 -m 16 "$url" >"$out"
         after=$(cpu_ticks "$pid")
         awk -v b="$before" -v a="$after" -v t="$ticks" '
-            /^finished in/ {r = $(NF-1)}
+            /^finished in/ {r = $4}
             /^requests:/ {n = $8 + 0; failed = $6 + 0; errored = $10 + 0}
             /^status codes:/ {ok = $3 + 0}
             END {

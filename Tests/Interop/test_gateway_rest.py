@@ -360,3 +360,50 @@ class TestUpstreamFaults:
                 break
             time.sleep(0.2)
         assert status == 200, body
+
+
+class TestOperations:
+    """The admin listener, readiness and reload."""
+
+    def admin(self, stack, method, path):
+        import http.client
+
+        connection = http.client.HTTPConnection("127.0.0.1", stack.ports["admin"], timeout=10)
+        connection.request(method, path)
+        response = connection.getresponse()
+        body = response.read()
+        connection.close()
+        return response.status, body
+
+    def test_health_and_ready(self, stack):
+        assert stack.request("GET", "/health")[0] == 200
+        assert stack.request("GET", "/ready")[0] == 200
+
+    def test_metrics_count_requests_by_route_and_status(self, stack):
+        stack.request("GET", "/api/v1/videos?limit=1")
+        stack.request("GET", "/api/v1/nothing")
+        status, body = self.admin(stack, "GET", "/metrics")
+        text = body.decode()
+        assert status == 200
+        assert 'http_server_requests{route="halo.video.v1.VideoService.ListVideos",status="200"}' in text
+        assert 'http_server_requests{route="-",status="404"}' in text
+        assert "http_server_request_duration_bucket" in text
+
+    def test_routes_clusters_and_config(self, stack):
+        status, body = self.admin(stack, "GET", "/admin/routes")
+        routes = json.loads(body)["routes"]
+        assert status == 200
+        assert {"http_method": "POST", "path": "/api/v1/videos", "grpc_method": "halo.video.v1.VideoService.CreateVideo",
+                "cluster": "video", "auth": "required", "status": 201, "timeout_ms": 5000,
+                "idempotent": False} in routes
+        status, body = self.admin(stack, "GET", "/admin/clusters")
+        clusters = {cluster["name"]: cluster for cluster in json.loads(body)["clusters"]}
+        assert status == 200 and clusters["video"]["usable"] is True
+        status, body = self.admin(stack, "GET", "/admin/config")
+        assert status == 200 and json.loads(body)["services"]["halo.video.v1.VideoService"] == "video"
+
+    def test_reload_keeps_serving(self, stack):
+        status, body = self.admin(stack, "POST", "/admin/reload")
+        assert status == 200, body
+        assert json.loads(body)["status"] == "reloaded"
+        assert stack.request("GET", "/api/v1/videos?limit=1")[0] == 200

@@ -18,6 +18,7 @@ package final class GatewayPipeline: RequestPipeline {
     let authenticator: EdgeAuthenticator
     private var jwks: JWKSRefresher?
     private let accessLog: Logger
+    private let metrics = RequestMetrics()
     private let allocator = ByteBufferAllocator()
     /// Reused output of the transcoder (capacity kept between requests).
     private var scratch: [UInt8] = []
@@ -64,13 +65,14 @@ package final class GatewayPipeline: RequestPipeline {
     package func admit(_ exchange: Exchange) -> Admission {
         assert(self.eventLoop.inEventLoop, "the pipeline runs on its own loop")
         let request = exchange.request
-        if let builtin = self.builtin(request) { return .respond(builtin) }
+        if let builtin = self.builtin(request) { return .respond(builtin) }  // not logged: probes
 
         let lookup: RouteTable.Lookup
         do {
             lookup = try self.state.routes.lookup(method: request.method.rawValue, path: request.path)
         } catch {
-            return .respond(
+            return self.reject(
+                exchange,
                 self.problem(
                     exchange,
                     Problem(
@@ -78,9 +80,11 @@ package final class GatewayPipeline: RequestPipeline {
         }
         switch lookup {
         case .notFound:
-            return .respond(self.problem(exchange, Problem(code: .notFound, detail: "no route for this path")))
+            return self.reject(
+                exchange, self.problem(exchange, Problem(code: .notFound, detail: "no route for this path")))
         case .methodNotAllowed(let allowed):
-            return .respond(
+            return self.reject(
+                exchange,
                 self.problem(
                     exchange,
                     Problem(
@@ -96,23 +100,25 @@ package final class GatewayPipeline: RequestPipeline {
             switch self.authenticator.verdict(headers: request.headers, query: request.query) {
             case .anonymous:
                 if binding.policy.auth == .required {
-                    return .respond(
+                    return self.reject(
+                        exchange,
                         self.problem(exchange, Problem(code: .unauthenticated, detail: "authentication required")))
                 }
             case .user(let identity):
                 exchange.identity = identity
             case .refused(let reason):
-                return .respond(self.problem(exchange, Self.invalidToken(reason)))
+                return self.reject(exchange, self.problem(exchange, Self.invalidToken(reason)))
             case .unknownKey(let token):
                 exchange.tokenAwaitingKeys = token
             }
         } else if EdgeAuthenticator.queryCarriesToken(request.query) {
-            return .respond(
+            return self.reject(
+                exchange,
                 self.problem(exchange, Self.invalidToken("tokens are accepted only in the Authorization header")))
         }
 
         if let refusal = Self.mediaTypeRefusal(request, takesBody: binding.route.body != .none) {
-            return .respond(self.problem(exchange, refusal))
+            return self.reject(exchange, self.problem(exchange, refusal))
         }
         return .readBody(limit: self.state.configuration.limits.maxBodyBytes)
     }
@@ -247,6 +253,12 @@ package final class GatewayPipeline: RequestPipeline {
         }
     }
 
+    /// An answer given from `admit`, before the body: counted and logged like every other.
+    private func reject(_ exchange: Exchange, _ response: GatewayResponse) -> Admission {
+        self.record(exchange, response)
+        return .respond(response)
+    }
+
     /// This loop's pool of `cluster`.
     func pool(_ cluster: String) -> LoopPool? { self.pools[cluster] }
 
@@ -254,14 +266,24 @@ package final class GatewayPipeline: RequestPipeline {
 
     func respond(_ exchange: Exchange, _ response: GatewayResponse) {
         exchange.respond(response)
+        self.record(exchange, response)
+    }
+
+    /// Metrics and the access log line of an answered request.
+    private func record(_ exchange: Exchange, _ response: GatewayResponse) {
         let request = exchange.request
+        let elapsed = (self.eventLoop.now - request.receivedAt).nanoseconds
+        let index = exchange.bindingIndex
+        self.metrics.record(
+            routeIndex: index, routeName: index >= 0 ? self.state.bindings[index].name : "-", status: response.status,
+            nanoseconds: elapsed)
         self.accessLog.info(
             "request",
             metadata: [
                 "request_id": "\(request.requestID)", "method": "\(request.method.rawValue)",
                 "path": "\(request.path)", "status": "\(response.status)",
                 "route": "\(exchange.bindingIndex >= 0 ? self.state.bindings[exchange.bindingIndex].name : "-")",
-                "duration_us": "\((self.eventLoop.now - request.receivedAt).nanoseconds / 1000)",
+                "duration_us": "\(elapsed / 1000)",
                 "bytes_in": "\(request.body.readableBytes)", "bytes_out": "\(response.body.readableBytes)",
                 "user": "\(exchange.identity.userID?.uuidString.lowercased() ?? "-")",
             ])
