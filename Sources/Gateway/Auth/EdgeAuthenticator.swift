@@ -59,12 +59,11 @@ final class EdgeAuthenticator {
         if Self.queryCarriesToken(query) {
             return .refused("tokens are accepted only in the Authorization header")
         }
-        var authorization: String?
-        for value in headers[canonicalForm: "authorization"] {
-            guard authorization == nil else { return .refused("more than one Authorization header") }
-            authorization = String(value)
+        guard headers.contains(name: "authorization") else { return .anonymous }
+        let values = headers["authorization"]
+        guard values.count == 1, let authorization = values.first, !authorization.contains(",") else {
+            return .refused("more than one Authorization header")
         }
-        guard let authorization else { return .anonymous }
         guard authorization.utf8.count > 7, authorization.prefix(7).lowercased() == "bearer " else {
             return .refused("the Authorization header must be Bearer <token>")
         }
@@ -103,7 +102,11 @@ final class EdgeAuthenticator {
     /// `access_token=` (or `token=`, `jwt=`) in the query: refused, never read (tokens in URLs
     /// end up in logs).
     static func queryCarriesToken(_ query: Substring) -> Bool {
-        guard !query.isEmpty else { return false }
+        // Every name refused ends in "token" or is "jwt": most queries need no splitting.
+        guard !query.isEmpty, query.utf8.contains(UInt8(ascii: "=")),
+            query.range(of: "token", options: .caseInsensitive) != nil
+                || query.range(of: "jwt", options: .caseInsensitive) != nil
+        else { return false }
         for pair in query.split(separator: "&") {
             let name = pair.prefix { $0 != "=" }.lowercased()
             if name == "access_token" || name == "token" || name == "jwt" || name == "id_token" { return true }

@@ -17,10 +17,12 @@ package struct GatewayResponse {
         self.body = body
     }
 
-    /// A JSON answer.
+    /// A JSON answer. Its header list is one shared array (no allocation per answer).
     package static func json(_ status: Int, _ body: ByteBuffer) -> GatewayResponse {
-        GatewayResponse(status: status, headers: [("content-type", "application/json")], body: body)
+        GatewayResponse(status: status, headers: Self.jsonHeaders, body: body)
     }
+
+    private static let jsonHeaders: [(name: String, value: String)] = [("content-type", "application/json")]
 
     /// The first value of `name` (lowercase), if set.
     package func header(_ name: String) -> String? {

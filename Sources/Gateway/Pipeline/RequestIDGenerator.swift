@@ -7,7 +7,10 @@ package final class RequestIDGenerator {
 
     package init() {
         var random = SystemRandomNumberGenerator()
-        let high = random.next() as UInt64
+        // 24 random bits: with a counter below 2^32 the id stays within 15 bytes, which a Swift
+        // string holds inline (no allocation). Ids are unique per generator, and generators
+        // differ by their prefix with high probability; they are for correlating logs, not secrets.
+        let high = (random.next() as UInt32) & 0xFF_FFFF
         self.prefix = String(high, radix: 16) + "-"
     }
 

@@ -107,7 +107,10 @@ package struct RouteTable: Sendable {
         let segments = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
         for segment in segments {
             guard !segment.isEmpty else { throw RouteError(.badPath, "empty path segment") }
-            let decoded = segment.replacing("%2E", with: ".").replacing("%2e", with: ".")
+            // Only a segment with a `%` can hide an encoded dot: the others skip the replacing.
+            let decoded =
+                segment.utf8.contains(UInt8(ascii: "%"))
+                ? segment.replacing("%2E", with: ".").replacing("%2e", with: ".") : segment
             guard decoded != ".", decoded != ".." else { throw RouteError(.badPath, "dot segment in path") }
         }
         return segments
