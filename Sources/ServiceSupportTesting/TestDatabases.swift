@@ -25,19 +25,12 @@ package struct TestDatabase: Sendable {
             logger: logger)
     }
 
-    /// Opens it, runs `body`, and closes it whatever `body` does.
+    /// Opens it, runs it (``ServiceDatabase/withRunning(_:)``) while `body` uses it, and closes it
+    /// whatever `body` does.
     package func withOpen<Result>(
         service: String, logger: Logger, _ body: (ServiceDatabase) async throws -> Result
     ) async throws -> Result {
-        let database = try await self.open(service: service, logger: logger)
-        do {
-            let result = try await body(database)
-            await database.shutdown()
-            return result
-        } catch {
-            await database.shutdown()
-            throw error
-        }
+        try await self.open(service: service, logger: logger).withRunning(body)
     }
 
     /// A service configuration on port 0 using this database, probing health every 100 ms.
@@ -50,7 +43,8 @@ package struct TestDatabase: Sendable {
         return configuration
     }
 
-    static var databaseSettings: ServiceConfiguration.Database {
+    /// Small pools and fast probes, as tests want.
+    package static var databaseSettings: ServiceConfiguration.Database {
         var settings = ServiceConfiguration.Database()
         settings.maxConnections = 2
         // Generous for a small, busy machine running tests in parallel, yet below the calls' own
@@ -137,15 +131,9 @@ package enum TestDatabases {
         logger.logLevel = .critical
         var settings = TestDatabase.databaseSettings
         settings.maxConnections = 1
-        let database = try await DatabaseFactory.open(
+        try await DatabaseFactory.open(
             url: url, dataDirectory: FileManager.default.temporaryDirectory.path, service: "admin",
-            configuration: settings, logger: logger)
-        do {
-            try await body(database.sql)
-        } catch {
-            await database.shutdown()
-            throw error
-        }
-        await database.shutdown()
+            configuration: settings, logger: logger
+        ).withRunning { database in try await body(database.sql) }
     }
 }
