@@ -179,7 +179,8 @@ tests += [
     .testTarget(
         name: "ServiceSupportTests",
         dependencies: [
-            "ServiceSupport", "ServiceSupportTesting", "RPC", "Protos", sqlKit, swiftProtobuf, nioCore, logging,
+            "ServiceSupport", "ServiceSupportTesting", "RPC", "Protos", sqlKit, swiftProtobuf, nioCore, nioPosix,
+            logging,
         ],
         swiftSettings: defaultSwiftSettings
     ),

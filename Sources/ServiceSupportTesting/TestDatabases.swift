@@ -1,5 +1,7 @@
 import Foundation
 package import Logging
+package import NIOCore
+import NIOPosix
 import SQLKit
 package import ServiceSupport
 
@@ -18,19 +20,23 @@ package struct TestDatabase: Sendable {
         self.dataDirectory = dataDirectory
     }
 
-    /// Opens it with small pools and fast health probes, as tests want.
-    package func open(service: String, logger: Logger) async throws -> ServiceDatabase {
+    /// Opens it with small pools and fast health probes, as tests want; its connections and timers
+    /// run on `eventLoopGroup` (tests that measure timing pass loops of their own).
+    package func open(
+        service: String, logger: Logger, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> ServiceDatabase {
         try await DatabaseFactory.open(
             url: self.url, dataDirectory: self.dataDirectory, service: service, configuration: Self.databaseSettings,
-            logger: logger)
+            logger: logger, eventLoopGroup: eventLoopGroup)
     }
 
     /// Opens it, runs it (``ServiceDatabase/withRunning(_:)``) while `body` uses it, and closes it
     /// whatever `body` does.
     package func withOpen<Result>(
-        service: String, logger: Logger, _ body: (ServiceDatabase) async throws -> Result
+        service: String, logger: Logger, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        _ body: (ServiceDatabase) async throws -> Result
     ) async throws -> Result {
-        try await self.open(service: service, logger: logger).withRunning(body)
+        try await self.open(service: service, logger: logger, eventLoopGroup: eventLoopGroup).withRunning(body)
     }
 
     /// A service configuration on port 0 using this database, probing health every 100 ms.

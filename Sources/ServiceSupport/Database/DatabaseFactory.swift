@@ -7,6 +7,7 @@ import PostgresNIO
 import SQLKit
 import SQLiteKit
 import SQLiteNIO
+import ServiceLifecycle
 
 /// Opens a service's database from its URL: SQLite (sqlite-kit over AsyncKit's pool) or PostgreSQL
 /// (postgres-nio's `PostgresClient`, with postgres-kit's SQL dialect), both behind the same
@@ -70,21 +71,32 @@ package enum DatabaseFactory {
         url: String, configuration: ServiceConfiguration.Database, logger: Logger,
         eventLoopGroup: any EventLoopGroup
     ) throws -> ServiceDatabase {
-        var postgres = try PostgresClient.Configuration(url: url)
+        let location = try PostgresURL(url)
+        var postgres = location.clientConfiguration
         let maxConnections = max(1, configuration.maxConnections)
         postgres.options.connectTimeout = configuration.connectTimeout
         postgres.options.maximumConnections = maxConnections
         postgres.options.connectionIdleTimeout = .seconds(300)
-        let client = PostgresClient(configuration: postgres, eventLoopGroup: eventLoopGroup, backgroundLogger: logger)
+        let executor = EventLoopExecutor(eventLoop: eventLoopGroup.any())
+        let clients = PostgresClientSupervisor(logger: logger) { [postgres] in
+            PostgresClient(configuration: postgres, eventLoopGroup: eventLoopGroup, backgroundLogger: logger)
+        }
+        let reachability = PostgresReachability(
+            url: location, connectTimeout: configuration.connectTimeout, eventLoopGroup: eventLoopGroup, logger: logger)
         let sql = PostgresClientDatabase(
-            client: client, logger: logger, eventLoopGroup: eventLoopGroup,
-            acquireTimeout: configuration.acquireTimeout,
-            maxConnections: maxConnections, gate: ConnectGate(retryInterval: configuration.reconnectInterval))
+            clients: clients, reachability: reachability, logger: logger, eventLoopGroup: eventLoopGroup,
+            acquireTimeout: configuration.acquireTimeout, maxConnections: maxConnections,
+            gate: ConnectGate(retryInterval: configuration.reconnectInterval), executor: executor)
         var metadata: Logger.Metadata = ["dialect": "postgres"]
         if let host = postgres.host { metadata["host"] = "\(host)" }
         logger.info("database opened", metadata: metadata)
-        // The client closes its connections when its run ends (graceful shutdown or cancellation).
-        return ServiceDatabase(sql: sql, dialect: .postgres, run: { await client.run() }, close: {})
+        // The clients close their connections when their run ends (graceful shutdown or cancellation).
+        let run: @Sendable () async -> Void = {
+            await withTaskExecutorPreference(executor) {
+                await cancelWhenGracefulShutdown { await clients.run() }
+            }
+        }
+        return ServiceDatabase(sql: sql, dialect: .postgres, run: run, runOn: executor, close: {})
     }
 
     private static func loopCount(_ group: any EventLoopGroup) -> Int {

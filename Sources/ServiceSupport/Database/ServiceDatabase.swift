@@ -21,6 +21,8 @@ package struct ServiceDatabase: Service {
     package let sql: any SQLDatabase
     package let dialect: Dialect
     private let background: @Sendable () async -> Void
+    /// Where ``withRunning(_:)`` starts ``run()``: off the cooperative pool when the pool needs it.
+    private let backgroundExecutor: EventLoopExecutor?
     private let close: @Sendable () async -> Void
 
     /// Wraps an open database; `run` is its pool's background work, returning on graceful shutdown
@@ -29,11 +31,12 @@ package struct ServiceDatabase: Service {
     package init(
         sql: any SQLDatabase, dialect: Dialect,
         run: @escaping @Sendable () async -> Void = { try? await gracefulShutdown() },
-        close: @escaping @Sendable () async -> Void
+        runOn executor: EventLoopExecutor? = nil, close: @escaping @Sendable () async -> Void
     ) {
         self.sql = sql
         self.dialect = dialect
         self.background = run
+        self.backgroundExecutor = executor
         let once = Once()
         self.close = { if once.claim() { await close() } }
     }
@@ -47,7 +50,7 @@ package struct ServiceDatabase: Service {
     /// (``shutdown()``), whatever `body` does: for tools and tests that have no `ServiceGroup`.
     package func withRunning<Result>(_ body: (ServiceDatabase) async throws -> Result) async throws -> Result {
         try await withThrowingTaskGroup(of: Void.self, returning: Result.self) { group in
-            group.addTask { await self.run() }
+            group.addTask(executorPreference: self.backgroundExecutor) { await self.run() }
             let result: Swift.Result<Result, any Error>
             do {
                 result = .success(try await body(self))
@@ -113,6 +116,7 @@ extension ServiceDatabase {
         self.sql = sql
         self.dialect = other.dialect
         self.background = other.background
+        self.backgroundExecutor = other.backgroundExecutor
         self.close = other.close
     }
 }

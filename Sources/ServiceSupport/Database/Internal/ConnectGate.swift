@@ -45,6 +45,11 @@ final class ConnectGate: Sendable {
         self.admission() != .refused
     }
 
+    /// Whether connecting is failing now.
+    var isFailing: Bool {
+        self.state.withLock { $0.isFailing }
+    }
+
     /// A connection was obtained: let everyone through again.
     func succeeded() {
         self.state.withLock { $0.isFailing = false }

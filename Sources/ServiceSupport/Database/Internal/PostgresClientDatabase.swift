@@ -11,32 +11,42 @@ import Synchronization
 /// Promises, whatever the database does:
 /// - waiting for a connection ends after `acquireTimeout` with ``DatabaseTimeoutError``
 ///   (unavailable), and a request given up on leaves the pool's queue;
+/// - a lease that is slow while the pool has room asks ``PostgresReachability``: if the server
+///   refuses or drops a connection, the request fails UNAVAILABLE at once instead of at the timeout;
 /// - while connecting fails, a ``ConnectGate`` fails requests at once (``DatabaseRefusingError``)
-///   and lets one through per retry interval, which waits at most that interval (the pool
-///   reconnects on its own, with backoff), so an outage answers UNAVAILABLE at once instead of
-///   each request waiting out the timeout; the first lease that succeeds opens it again;
-/// - a statement whose task is cancelled (its caller's deadline passed) closes its connection,
-///   so a statement on a connection that will never answer fails at once and the pool replaces
-///   the connection, instead of the lease staying taken.
+///   and lets one through per retry interval, which waits at most that interval; the first lease
+///   that succeeds opens it again;
+/// - if that probe finds the server reachable while the pool still has no connection (its
+///   reconnect backoff grows to a minute), the client is replaced with a fresh one
+///   (``PostgresClientSupervisor``), so the service is back within seconds of the database;
+/// - a statement never outlives its connection (``StatementWatch``): when the connection closes
+///   under it, or its caller gives up (a deadline), the caller fails UNAVAILABLE at once and the
+///   lease goes back, instead of staying taken by a statement postgres-nio will never answer.
 ///
-/// The client itself must be running (``ServiceDatabase/run()`` under the process's
-/// `ServiceGroup`): it connects, keeps idle connections alive and retires them.
+/// The clients must be running (``ServiceDatabase/run()`` under the process's `ServiceGroup`):
+/// they connect, keep idle connections alive and retire them.
 final class PostgresClientDatabase: SQLDatabase, Sendable {
-    let client: PostgresClient
+    let clients: PostgresClientSupervisor
+    let reachability: PostgresReachability
     let logger: Logger
     let eventLoopGroup: any EventLoopGroup
     let acquireTimeout: Duration
     let maxConnections: Int
     let gate: ConnectGate
+    /// Where leases are taken (and the clients run): off the cooperative pool.
+    let executor: EventLoopExecutor
     let queryLogLevel: Logger.Level? = .trace
     /// Connections leased now: a timeout with all of them out means a busy pool, not a lost database.
     private let leased = Atomic(0)
 
     init(
-        client: PostgresClient, logger: Logger, eventLoopGroup: any EventLoopGroup, acquireTimeout: Duration,
-        maxConnections: Int, gate: ConnectGate
+        clients: PostgresClientSupervisor, reachability: PostgresReachability, logger: Logger,
+        eventLoopGroup: any EventLoopGroup, acquireTimeout: Duration, maxConnections: Int, gate: ConnectGate,
+        executor: EventLoopExecutor
     ) {
-        self.client = client
+        self.executor = executor
+        self.clients = clients
+        self.reachability = reachability
         self.logger = logger
         self.eventLoopGroup = eventLoopGroup
         self.acquireTimeout = acquireTimeout
@@ -71,7 +81,9 @@ final class PostgresClientDatabase: SQLDatabase, Sendable {
         }
     }
 
-    private func withConnection<Result>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+    private func withConnection<Result>(
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
         let timeout: Duration
         switch self.gate.admission() {
         case .open: timeout = self.acquireTimeout
@@ -79,10 +91,11 @@ final class PostgresClientDatabase: SQLDatabase, Sendable {
         case .refused: throw DatabaseRefusingError()
         }
         let handoff = ConnectionHandoff<PostgresConnection>()
+        let client = self.clients.client
         return try await withThrowingTaskGroup(of: Void.self, returning: Result.self) { group in
-            group.addTask {
+            group.addTask(executorPreference: self.executor) {
                 do {
-                    try await self.client.withConnection { connection in await handoff.lend(connection) }
+                    try await client.withConnection { connection in await handoff.lend(connection) }
                 } catch {
                     handoff.fail(DatabaseError(code: .unavailable, cause: error))
                 }
@@ -94,14 +107,13 @@ final class PostgresClientDatabase: SQLDatabase, Sendable {
                 handoff.giveBack()
             }
             do {
-                return try await withTaskCancellationHandler {
-                    try await body(connection)
-                } onCancel: {
-                    // The pool's close (not the polite one): the socket goes at once, with no
-                    // goodbye to a server that may be gone.
-                    let closeNow: () -> Void = connection.close
-                    closeNow()
+                // The pool may hand out a connection whose close it has not processed yet.
+                guard !connection.isClosed else {
+                    throw DatabaseError(code: .unavailable, cause: StatementWatch.ConnectionClosed())
                 }
+                return try await StatementWatch.run(
+                    on: connection, executor: self.executor, checkEvery: Self.closedConnectionCheckInterval
+                ) { try await body(connection) }
             } catch {
                 if Self.isConnectionLoss(error) { self.gate.connectionLost() }
                 throw error
@@ -109,31 +121,67 @@ final class PostgresClientDatabase: SQLDatabase, Sendable {
         }
     }
 
-    /// Waits for the lease at most `timeout`, and tells the gate how it went.
+    /// Waits for the lease at most `timeout` (asking ``reachability`` halfway, at most 250 ms in),
+    /// and tells the gate how it went.
     private func receive(
         _ handoff: ConnectionHandoff<PostgresConnection>, timeout: Duration
     ) async throws -> PostgresConnection {
         let timer = self.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
             handoff.giveUp(with: DatabaseTimeoutError(timeout: timeout))
         }
+        let check = self.eventLoop.scheduleTask(in: TimeAmount(min(timeout / 2, .milliseconds(250)))) {
+            self.checkReachability(for: handoff)
+        }
         do {
             let connection = try await handoff.receive()
             timer.cancel()
+            check.cancel()
             self.gate.succeeded()
             return connection
         } catch {
             timer.cancel()
-            // A timeout while every connection is leased is a busy pool; a caller that gave up
-            // (cancellation) says nothing about the database. Anything else: connecting fails.
-            let busy = error is DatabaseTimeoutError && self.leased.load(ordering: .relaxed) >= self.maxConnections
-            if !busy && !Task.isCancelled { self.gate.failed() }
+            check.cancel()
+            // A caller that gave up (cancellation) says nothing about the database, nor does a
+            // timeout while every connection is leased (a busy pool). Anything else: connecting fails.
+            guard !Task.isCancelled && !(error is DatabaseTimeoutError && self.isBusy) else { throw error }
+            self.gate.failed()
+            // The pool refused at once (its circuit breaker opens after 15 s without a connection):
+            // the check above never ran, so ask now whether a fresh client would do better.
+            if !(error is DatabaseTimeoutError) { self.checkReachability(for: nil) }
             throw error
         }
     }
 
+    /// A lease is slow (or refused) while the pool has room: is the server there at all?
+    private func checkReachability(for handoff: ConnectionHandoff<PostgresConnection>?) {
+        guard !self.isBusy else { return }
+        self.reachability.check { result in
+            switch result {
+            case .failure(let error):
+                handoff?.giveUp(with: DatabaseError(code: .unavailable, cause: error))
+            case .success:
+                // The server answers, yet the pool has had no connection since connecting failed:
+                // it is waiting out its backoff. A fresh client connects on the next request.
+                if self.gate.isFailing && !self.isBusy {
+                    self.clients.replace(ifOlderThan: Self.clientReplacementInterval)
+                }
+            }
+        }
+    }
+
+    /// A client is replaced at most this often.
+    static let clientReplacementInterval: Duration = .seconds(1)
+
+    private var isBusy: Bool { self.leased.load(ordering: .relaxed) >= self.maxConnections }
+
+    /// How often a running statement's connection is checked for having closed under it.
+    static let closedConnectionCheckInterval: Duration = .milliseconds(250)
+
     /// Whether a statement failed because its connection went away (rather than the statement itself).
     private static func isConnectionLoss(_ error: any Error) -> Bool {
         switch error {
+        case let error as DatabaseError:
+            return error.cause is StatementWatch.ConnectionClosed
         case let error as PSQLError:
             switch error.code {
             case .connectionError, .serverClosedConnection, .uncleanShutdown: return true
