@@ -242,6 +242,7 @@ tests += [
         name: "ServiceSupportTests",
         dependencies: [
             "ServiceSupport", "ServiceSupportTesting", "RPC", "HealthProtos", "Protos", sqlKit, swiftProtobuf, nioCore,
+            nioPosix,
             logging,
         ],
         swiftSettings: defaultSwiftSettings

@@ -1,5 +1,7 @@
 import Foundation
 package import Logging
+package import NIOCore
+import NIOPosix
 import SQLKit
 package import ServiceSupport
 
@@ -18,26 +20,23 @@ package struct TestDatabase: Sendable {
         self.dataDirectory = dataDirectory
     }
 
-    /// Opens it with small pools and fast health probes, as tests want.
-    package func open(service: String, logger: Logger) async throws -> ServiceDatabase {
+    /// Opens it with small pools and fast health probes, as tests want; its connections and timers
+    /// run on `eventLoopGroup` (tests that measure timing pass loops of their own).
+    package func open(
+        service: String, logger: Logger, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> ServiceDatabase {
         try await DatabaseFactory.open(
             url: self.url, dataDirectory: self.dataDirectory, service: service, configuration: Self.databaseSettings,
-            logger: logger)
+            logger: logger, eventLoopGroup: eventLoopGroup)
     }
 
-    /// Opens it, runs `body`, and closes it whatever `body` does.
+    /// Opens it, runs it (``ServiceDatabase/withRunning(_:)``) while `body` uses it, and closes it
+    /// whatever `body` does.
     package func withOpen<Result>(
-        service: String, logger: Logger, _ body: (ServiceDatabase) async throws -> Result
+        service: String, logger: Logger, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        _ body: (ServiceDatabase) async throws -> Result
     ) async throws -> Result {
-        let database = try await self.open(service: service, logger: logger)
-        do {
-            let result = try await body(database)
-            await database.shutdown()
-            return result
-        } catch {
-            await database.shutdown()
-            throw error
-        }
+        try await self.open(service: service, logger: logger, eventLoopGroup: eventLoopGroup).withRunning(body)
     }
 
     /// A service configuration on port 0 using this database, probing health every 100 ms.
@@ -50,7 +49,8 @@ package struct TestDatabase: Sendable {
         return configuration
     }
 
-    static var databaseSettings: ServiceConfiguration.Database {
+    /// Small pools and fast probes, as tests want.
+    package static var databaseSettings: ServiceConfiguration.Database {
         var settings = ServiceConfiguration.Database()
         settings.maxConnections = 2
         // Generous for a small, busy machine running tests in parallel, yet below the calls' own
@@ -137,15 +137,9 @@ package enum TestDatabases {
         logger.logLevel = .critical
         var settings = TestDatabase.databaseSettings
         settings.maxConnections = 1
-        let database = try await DatabaseFactory.open(
+        try await DatabaseFactory.open(
             url: url, dataDirectory: FileManager.default.temporaryDirectory.path, service: "admin",
-            configuration: settings, logger: logger)
-        do {
-            try await body(database.sql)
-        } catch {
-            await database.shutdown()
-            throw error
-        }
-        await database.shutdown()
+            configuration: settings, logger: logger
+        ).withRunning { database in try await body(database.sql) }
     }
 }

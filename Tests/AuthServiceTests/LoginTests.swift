@@ -61,20 +61,51 @@ struct LoginTests {
         }
     }
 
-    @Test("a too-long or too-short password is refused before any hashing", arguments: Backend.allCases)
-    func passwordRules(backend: Backend) async throws {
-        try await AuthHarness.with(backend) { harness in
+    @Test(
+        "a wrong password of any length up to the byte cap is UNAUTHENTICATED, like an unknown email; only beyond it is the request refused",
+        arguments: Backend.allCases)
+    func wrongPasswordOfAnyLength(backend: Backend) async throws {
+        try await AuthHarness.with(backend, configure: { $0.loginThrottle = LoginThrottle(maximumFailures: 100) }) {
+            harness in
             _ = try await harness.register()
-            await expectRPCError(.invalidArgument) { try await harness.login(password: "short") }
-            await expectRPCError(.invalidArgument) {
-                try await harness.login(password: String(repeating: "x", count: 1 << 20))
+            let cap = 4096
+            let wrong = [
+                "", "s", "short", "7 chars", String(repeating: "x", count: 129),
+                String(repeating: "\u{E9}", count: cap / 2),
+                String(repeating: "x", count: cap),
+            ]
+            var answers: Set<String> = []
+            for (round, password) in wrong.enumerated() {
+                let known = await expectRPCError(.unauthenticated) { try await harness.login(password: password) }
+                let unknown = await expectRPCError(.unauthenticated) {
+                    try await harness.login(email: "nobody\(round)@example.com", password: password)
+                }
+                for error in [known, unknown] {
+                    answers.insert("\(error?.code.name ?? "") \(error?.message ?? "") \(error?.metadata.count ?? -1)")
+                }
+            }
+            #expect(answers == ["UNAUTHENTICATED invalid email or password 0"])
+            // Beyond the cap the request is refused before any work, for any email alike.
+            for password in [String(repeating: "x", count: cap + 1), String(repeating: "x", count: 1 << 20)] {
+                let known = await expectRPCError(.invalidArgument) { try await harness.login(password: password) }
+                let unknown = await expectRPCError(.invalidArgument) {
+                    try await harness.login(email: "nobody@example.com", password: password)
+                }
+                #expect(known?.message == unknown?.message)
             }
             await expectRPCError(.invalidArgument) { try await harness.login(email: "") }
-            // Those were not failed logins: five wrong passwords are still needed for a lockout.
-            for _ in 0..<4 {
-                await expectRPCError(.unauthenticated) { try await harness.login(password: "wrong pass") }
-            }
             _ = try await harness.login()
+        }
+    }
+
+    @Test("wrong passwords outside Register's length rules count toward the lockout", arguments: Backend.allCases)
+    func shortWrongPasswordsCount(backend: Backend) async throws {
+        try await AuthHarness.with(backend) { harness in
+            _ = try await harness.register()
+            for password in ["", "short", "1234567", String(repeating: "y", count: 200), "wrong password"] {
+                await expectRPCError(.unauthenticated) { try await harness.login(password: password) }
+            }
+            await expectRPCError(.resourceExhausted) { try await harness.login() }
         }
     }
 
@@ -153,6 +184,30 @@ struct LoginTests {
             // Other accounts are not affected.
             _ = try await harness.register()
             _ = try await harness.login()
+        }
+    }
+
+    @Test(
+        "expired failures of addresses never tried again are pruned, a bounded batch per failed login",
+        arguments: Backend.allCases)
+    func sprayedFailuresArePruned(backend: Backend) async throws {
+        try await AuthHarness.with(backend) { harness in
+            let batch = SQLAuthStore.loginFailurePruneBatch
+            let sprayed = batch + 4
+            // Password spraying: one guess at each of many addresses, none of them tried again.
+            for round in 0..<sprayed {
+                await expectRPCError(.unauthenticated) {
+                    try await harness.login(email: "target\(round)@example.com", password: "spray password")
+                }
+            }
+            let before = try await harness.count("login_failures")
+            #expect(before == sprayed)
+            harness.clock.advance(by: 15 * 60 + 1)
+            // Each later failure adds its row and removes at most a batch of the oldest expired ones.
+            await expectRPCError(.unauthenticated) { try await harness.login(email: "later@example.com") }
+            #expect(try await harness.count("login_failures") == sprayed - batch + 1)
+            await expectRPCError(.unauthenticated) { try await harness.login(email: "later@example.com") }
+            #expect(try await harness.count("login_failures") == 2)
         }
     }
 

@@ -82,33 +82,33 @@ struct VideoHarness: Sendable {
             let faults = FaultSwitch()
             let database = opened.replacingSQL(FaultInjectingDatabase(base: opened.sql, faults: faults))
             do {
-                try await Migrator(
-                    database: database, service: VideoServiceApp.service, migrations: VideoMigrations.all,
-                    logger: logger
-                ).migrate()
-                let service = VideoService(store: SQLVideoStore(database: database), logger: logger, now: now)
-                let runner = ServiceRunner(
-                    configuration: configuration, database: database, services: [service], logger: logger,
-                    handleSignals: false)
-                let address = try await runner.start()
-                let client = ClientConnection(host: "127.0.0.1", port: address.port!)
-                let harness = VideoHarness(
-                    dialect: dialect, client: client, runner: runner, faults: faults, proxy: proxy)
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await runner.run() }
-                    var failure: (any Error)?
-                    do { try await body(harness) } catch { failure = error }
-                    await client.close()
-                    await runner.shutDownGracefully()
-                    try await group.waitForAll()
-                    if let failure { throw failure }
+                try await database.withRunning { database in
+                    try await Migrator(
+                        database: database, service: VideoServiceApp.service, migrations: VideoMigrations.all,
+                        logger: logger
+                    ).migrate()
+                    let service = VideoService(store: SQLVideoStore(database: database), logger: logger, now: now)
+                    let runner = ServiceRunner(
+                        configuration: configuration, database: database, services: [service], logger: logger,
+                        handleSignals: false)
+                    let address = try await runner.start()
+                    let client = ClientConnection(host: "127.0.0.1", port: address.port!)
+                    let harness = VideoHarness(
+                        dialect: dialect, client: client, runner: runner, faults: faults, proxy: proxy)
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask { try await runner.run() }
+                        var failure: (any Error)?
+                        do { try await body(harness) } catch { failure = error }
+                        await client.close()
+                        await runner.shutDownGracefully()
+                        try await group.waitForAll()
+                        if let failure { throw failure }
+                    }
                 }
             } catch {
-                await database.shutdown()
                 await proxy?.stop()
                 throw error
             }
-            await database.shutdown()
             await proxy?.stop()
         }
     }

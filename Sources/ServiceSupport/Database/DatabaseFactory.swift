@@ -3,15 +3,17 @@ import Foundation
 package import Logging
 package import NIOCore
 import NIOPosix
-import PostgresKit
 import PostgresNIO
 import SQLKit
 import SQLiteKit
 import SQLiteNIO
+import ServiceLifecycle
 
-/// Opens a service's database from its URL: SQLite (sqlite-kit) or PostgreSQL (postgres-kit), both
-/// behind the same `SQLDatabase` and a bounded pool. Connections open lazily, so opening succeeds
-/// while the server is down; the first query (or ``ServiceDatabase/ping(timeout:)``) tells.
+/// Opens a service's database from its URL: SQLite (sqlite-kit over AsyncKit's pool) or PostgreSQL
+/// (postgres-nio's `PostgresClient`, with postgres-kit's SQL dialect), both behind the same
+/// `SQLDatabase` and a bounded pool. Connections open lazily, so opening succeeds while the server
+/// is down; the first query (or ``ServiceDatabase/ping(timeout:)``) tells. The database must be
+/// running (``ServiceDatabase/run()``) while it is used.
 package enum DatabaseFactory {
     /// Opens the database at `url` (see ``DatabaseLocation``); nil is SQLite at `<dataDirectory>/<service>.sqlite`.
     package static func open(
@@ -69,23 +71,32 @@ package enum DatabaseFactory {
         url: String, configuration: ServiceConfiguration.Database, logger: Logger,
         eventLoopGroup: any EventLoopGroup
     ) throws -> ServiceDatabase {
-        var postgres = try SQLPostgresConfiguration(url: url)
-        postgres.coreConfiguration.options.connectTimeout = TimeAmount(configuration.connectTimeout)
-        let perLoop = Self.connectionsPerLoop(configuration.maxConnections, eventLoopGroup)
-        let pool = EventLoopGroupConnectionPool(
-            source: PostgresSource(configuration: postgres), maxConnectionsPerEventLoop: perLoop,
-            requestTimeout: TimeAmount(configuration.acquireTimeout), pruneInterval: .seconds(60),
-            maxIdleTimeBeforePruning: .seconds(300), logger: logger, on: eventLoopGroup)
-        let sql = PooledSQLDatabase(
-            pool: pool, logger: logger, dialect: PostgresDialect(), queryLogLevel: .trace,
-            gate: ConnectGate(retryInterval: configuration.reconnectInterval),
-            makeSQL: { $0.sql(queryLogLevel: .trace) })
-        var metadata: Logger.Metadata = ["dialect": "postgres"]
-        if let host = URLComponents(string: url)?.host { metadata["host"] = "\(host)" }
-        logger.info("database opened", metadata: metadata)
-        return ServiceDatabase(sql: sql, dialect: .postgres) {
-            try? await pool.shutdownAsync()
+        let location = try PostgresURL(url)
+        var postgres = location.clientConfiguration
+        let maxConnections = max(1, configuration.maxConnections)
+        postgres.options.connectTimeout = configuration.connectTimeout
+        postgres.options.maximumConnections = maxConnections
+        postgres.options.connectionIdleTimeout = .seconds(300)
+        let executor = EventLoopExecutor(eventLoop: eventLoopGroup.any())
+        let clients = PostgresClientSupervisor(logger: logger) { [postgres] in
+            PostgresClient(configuration: postgres, eventLoopGroup: eventLoopGroup, backgroundLogger: logger)
         }
+        let reachability = PostgresReachability(
+            url: location, connectTimeout: configuration.connectTimeout, eventLoopGroup: eventLoopGroup, logger: logger)
+        let sql = PostgresClientDatabase(
+            clients: clients, reachability: reachability, logger: logger, eventLoopGroup: eventLoopGroup,
+            acquireTimeout: configuration.acquireTimeout, maxConnections: maxConnections,
+            gate: ConnectGate(retryInterval: configuration.reconnectInterval), executor: executor)
+        var metadata: Logger.Metadata = ["dialect": "postgres"]
+        if let host = postgres.host { metadata["host"] = "\(host)" }
+        logger.info("database opened", metadata: metadata)
+        // The clients close their connections when their run ends (graceful shutdown or cancellation).
+        let run: @Sendable () async -> Void = {
+            await withTaskExecutorPreference(executor) {
+                await cancelWhenGracefulShutdown { await clients.run() }
+            }
+        }
+        return ServiceDatabase(sql: sql, dialect: .postgres, run: run, runOn: executor, close: {})
     }
 
     private static func loopCount(_ group: any EventLoopGroup) -> Int {
@@ -94,7 +105,7 @@ package enum DatabaseFactory {
         return max(1, count)
     }
 
-    /// AsyncKit pools per event loop; `total` is spread over the loops, at least one each.
+    /// AsyncKit (SQLite) pools per event loop; `total` is spread over the loops, at least one each.
     private static func connectionsPerLoop(_ total: Int, _ group: any EventLoopGroup) -> Int {
         let loops = self.loopCount(group)
         return max(1, (max(1, total) + loops - 1) / loops)

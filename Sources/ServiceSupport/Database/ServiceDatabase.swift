@@ -1,8 +1,15 @@
 import Logging
 package import SQLKit
+import ServiceLifecycle
 
 /// A service's open database: an `SQLDatabase` over a bounded pool, whichever the dialect.
-package struct ServiceDatabase: Sendable {
+///
+/// It is a lifecycle `Service`: its pool does background work (PostgreSQL: connecting,
+/// reconnecting, keep-alive, retiring idle connections) for as long as ``run()`` runs, so run it
+/// under the process's `ServiceGroup` before the first query and stop it after the last
+/// (``ServiceRunner/runMain(service:configuration:migrations:logger:makeServices:)`` does), or use
+/// ``withRunning(_:)``. Queries on PostgreSQL wait for a connection that never comes while it is not running.
+package struct ServiceDatabase: Service {
     /// The two dialects Halo runs on.
     package enum Dialect: String, Sendable, Hashable, CaseIterable {
         case sqlite
@@ -13,14 +20,48 @@ package struct ServiceDatabase: Sendable {
     /// (use ``transaction(_:)`` for statements that belong together).
     package let sql: any SQLDatabase
     package let dialect: Dialect
+    private let background: @Sendable () async -> Void
+    /// Where ``withRunning(_:)`` starts ``run()``: off the cooperative pool when the pool needs it.
+    private let backgroundExecutor: EventLoopExecutor?
     private let close: @Sendable () async -> Void
 
-    /// Wraps an open database; `close` releases it and is called at most once by ``shutdown()``.
-    package init(sql: any SQLDatabase, dialect: Dialect, close: @escaping @Sendable () async -> Void) {
+    /// Wraps an open database; `run` is its pool's background work, returning on graceful shutdown
+    /// or cancellation (by default it has none and just waits for either); `close` releases the
+    /// database and is called at most once by ``shutdown()``.
+    package init(
+        sql: any SQLDatabase, dialect: Dialect,
+        run: @escaping @Sendable () async -> Void = { try? await gracefulShutdown() },
+        runOn executor: EventLoopExecutor? = nil, close: @escaping @Sendable () async -> Void
+    ) {
         self.sql = sql
         self.dialect = dialect
+        self.background = run
+        self.backgroundExecutor = executor
         let once = Once()
         self.close = { if once.claim() { await close() } }
+    }
+
+    /// Runs the pool's background work until graceful shutdown or cancellation. Call it once.
+    package func run() async {
+        await self.background()
+    }
+
+    /// Runs the database (``run()``) while `body` uses it, then stops it and closes it
+    /// (``shutdown()``), whatever `body` does: for tools and tests that have no `ServiceGroup`.
+    package func withRunning<Result>(_ body: (ServiceDatabase) async throws -> Result) async throws -> Result {
+        try await withThrowingTaskGroup(of: Void.self, returning: Result.self) { group in
+            group.addTask(executorPreference: self.backgroundExecutor) { await self.run() }
+            let result: Swift.Result<Result, any Error>
+            do {
+                result = .success(try await body(self))
+            } catch {
+                result = .failure(error)
+            }
+            group.cancelAll()
+            try? await group.waitForAll()
+            await self.shutdown()
+            return try result.get()
+        }
     }
 
     /// The same database seen through another `SQLDatabase` (a wrapper for logging or fault injection).
@@ -70,10 +111,12 @@ package struct ServiceDatabase: Sendable {
 }
 
 extension ServiceDatabase {
-    /// Another view of the same pool: shutting either down closes it once.
+    /// Another view of the same pool: shutting either down closes it once; run only one of them.
     private init(sharing other: ServiceDatabase, sql: any SQLDatabase) {
         self.sql = sql
         self.dialect = other.dialect
+        self.background = other.background
+        self.backgroundExecutor = other.backgroundExecutor
         self.close = other.close
     }
 }

@@ -102,16 +102,16 @@ struct AuthHarness: Sendable {
                 statementFaults: statementFaults, configuration: configuration, logger: logger, faults: faults,
                 proxy: proxy)
             do {
-                try await Migrator(
-                    database: database, service: service, migrations: AuthMigrations.all, logger: logger
-                ).migrate()
-                try await Self.run(shared, auth: auth, passwords: .defaults, body)
+                try await database.withRunning { database in
+                    try await Migrator(
+                        database: database, service: service, migrations: AuthMigrations.all, logger: logger
+                    ).migrate()
+                    try await Self.run(shared, auth: auth, passwords: .defaults, body)
+                }
             } catch {
-                await database.shutdown()
                 await proxy?.stop()
                 throw error
             }
-            await database.shutdown()
             await proxy?.stop()
         }
     }

@@ -9,7 +9,8 @@ extension AuthService {
     static let invalidCredentials = RPCError(code: .unauthenticated, message: "invalid email or password")
 
     /// Checks the per-account throttle, then the password (against a dummy hash for unknown emails, so both
-    /// failures take as long and answer alike), records failures, and starts a session.
+    /// failures take as long and answer alike), records failures, and starts a session. A wrong password of
+    /// any length up to the byte cap is UNAUTHENTICATED, exactly like an unknown email: length rules are Register's.
     func login(
         _ request: Halo_Auth_V1_LoginRequest, context: ServerContext
     ) async throws
@@ -19,7 +20,7 @@ extension AuthService {
         guard request.email.utf8.count <= AccountRules.maximumEmailLength else {
             throw RPCError(code: .invalidArgument, message: "email must be at most 254 characters")
         }
-        let password = try AccountRules.password(request.password)
+        let password = try AccountRules.loginPassword(request.password)
         // Lower-cased like stored emails; a malformed address simply matches no account.
         let email = String(decoding: request.email.utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
         let account = LoginThrottle.accountKey(email: email)
@@ -49,7 +50,12 @@ extension AuthService {
         }
 
         let user = try await self.withStore { try await $0.user(email: email) }
-        guard try await self.hasher.verify(password, against: user?.passwordHash), let user else {
+        // A password Register would refuse matches no account: it is a wrong password, whichever the email,
+        // and it never reaches the hasher.
+        let matches =
+            AccountRules.couldBeRegistered(password)
+            ? try await self.hasher.verify(password, against: user?.passwordHash) : false
+        guard matches, let user else {
             try await self.withStore {
                 try await $0.recordLoginFailure(account: account, at: now, pruneBefore: throttle.windowStart(at: now))
             }

@@ -50,6 +50,22 @@ package enum AccountRules {
         return normalized
     }
 
+    /// The password given at login, NFC-normalised like a registered one. Only input beyond the raw byte cap
+    /// is refused (INVALID_ARGUMENT, before any Unicode work); the length rules are Register's, so a wrong
+    /// password of any other length is just wrong, answered like any wrong password or unknown email.
+    package static func loginPassword(_ password: String) throws(RPCError) -> String {
+        guard password.utf8.count <= maximumRawPasswordBytes else {
+            throw invalid("password must be at most \(maximumRawPasswordBytes) bytes")
+        }
+        return password.precomposedStringWithCanonicalMapping
+    }
+
+    /// Whether Register could have accepted `password` (normalised): no other password matches a stored hash,
+    /// and only these ever reach the hasher.
+    package static func couldBeRegistered(_ password: String) -> Bool {
+        (try? Argon2id.validate(password)) != nil
+    }
+
     /// A display name of 1-64 characters (NFC, surrounding whitespace removed, no control characters).
     package static func displayName(_ displayName: String) throws(RPCError) -> String {
         guard displayName.utf8.count <= maximumDisplayNameLength * 32 else {

@@ -57,6 +57,10 @@ package enum AuthMigrations {
                 )
                 """,
                 "CREATE INDEX login_failures_account_idx ON login_failures (account_key, failed_at)",
-            ])
+            ]),
+        // Expired failures of every account are pruned a few at a time, oldest first (SQLAuthStore).
+        Migration(
+            version: 2, name: "index login failures by time",
+            statements: ["CREATE INDEX login_failures_time_idx ON login_failures (failed_at)"]),
     ]
 }

@@ -29,7 +29,8 @@ package protocol AuthStore: Sendable {
 
     /// When the failed logins for `account` since `since` happened, oldest first.
     func loginFailures(account: String, since: Date) async throws -> [Date]
-    /// Records a failed login, dropping this account's records older than `pruneBefore`.
+    /// Records a failed login, dropping this account's records older than `pruneBefore`, and a bounded
+    /// batch of other accounts' records older than that (the oldest first).
     func recordLoginFailure(account: String, at: Date, pruneBefore: Date) async throws
     func clearLoginFailures(account: String) async throws
 

@@ -99,6 +99,11 @@ package struct SQLAuthStore: AuthStore {
             .map { Self.date(try $0.decode(column: "failed_at", as: Int64.self)) }
     }
 
+    /// At most this many expired failures of other accounts are deleted per recorded failure: more than the one
+    /// row each failure adds, so expired rows of addresses never tried again (password spraying) cannot pile up,
+    /// and each call's work stays bounded however large the backlog.
+    package static let loginFailurePruneBatch = 16
+
     package func recordLoginFailure(account: String, at: Date, pruneBefore: Date) async throws {
         try await self.sql.delete(from: "login_failures")
             .where("account_key", .equal, account)
@@ -107,6 +112,18 @@ package struct SQLAuthStore: AuthStore {
         try await self.sql.insert(into: "login_failures")
             .columns("id", "account_key", "failed_at")
             .values(SQLBind(UUIDv7.make(now: at).lowercasedString), SQLBind(account), SQLBind(Self.micros(at)))
+            .run()
+        // The oldest expired rows of any account, through the failed_at index.
+        try await self.sql.delete(from: "login_failures")
+            .where(
+                SQLIdentifier("id"), .in,
+                SQLGroupExpression(
+                    self.sql.select().column("id").from("login_failures")
+                        .where("failed_at", .lessThan, Self.micros(pruneBefore))
+                        .orderBy("failed_at")
+                        .limit(Self.loginFailurePruneBatch)
+                        .query)
+            )
             .run()
     }
 
