@@ -66,7 +66,11 @@ import Upstream
             return response.endpoint.port == victim.port && record.ended > killedAt.value + .milliseconds(50)
         }
         #expect(servedByVictimLater.isEmpty)
-        #expect(records.count > 300, "the others kept serving: \(records.count) calls")
+        let servedAfterKill = records.filter { record in
+            guard case .success = record.result else { return false }
+            return record.ended > killedAt.value + .milliseconds(100)
+        }
+        #expect(servedAfterKill.count > 50, "the others kept serving: \(servedAfterKill.count) calls after the kill")
         let victimState = try #require(snapshot.loops[0].endpoints.first { $0.address.hasSuffix(":\(victim.port)") })
         #expect(!victimState.connections.contains(.ready), "the dead endpoint is out of the pool")
     }
