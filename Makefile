@@ -10,13 +10,14 @@ export HALO_RPC_INTEROP := $(CURDIR)/.build/debug/halo-rpc-interop
 # Modules that call C: their tests also run under AddressSanitizer.
 ASAN_TESTS := HTTP2Tests|RPCTests|UpstreamTests|SodiumTests|TokensTests|RedisTests
 
-.PHONY: help run setup python build lint protos protos-check unit-test interop-test test test-asan bench clean
+.PHONY: help run setup python build lint protos protos-check unit-test interop-test test test-asan bench bench-client clean
 
 help:
 	@echo "make run        install what is missing, build (release), start the stack under .halo/"
 	@echo "make test       install what is missing, build, lint, check generated code, run every test"
 	@echo "make test-asan  the C-facing modules' tests under AddressSanitizer"
 	@echo "make bench      Benchmarks/rpc-unary.sh (release build against the Go peer)"
+	@echo "make bench-client  Benchmarks/rpc-client.sh (our client vs grpc-go against the Go peer)"
 	@echo "make protos     regenerate Sources/Protos and Sources/TestProtos from protos/"
 
 setup:
@@ -58,6 +59,10 @@ run: setup
 bench: setup
 	$(SWIFT) build -c release --product halo-rpc-interop
 	Benchmarks/rpc-unary.sh
+
+bench-client: setup
+	$(SWIFT) build -c release --product halo-rpc-bench
+	Benchmarks/rpc-client.sh
 
 clean:
 	rm -rf .halo/test

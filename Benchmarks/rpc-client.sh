@@ -14,7 +14,8 @@
 #      limits, retry bookkeeping, deadline) and the Go client with GOMAXPROCS=$GO_PROCS; each keeps
 #      C calls in flight for DURATION s after a warm-up, GetVideo{id: 1} with a 5 s deadline;
 #   4. reports per client the median req/s and client CPU µs per call (getrusage of the client
-#      process over the measured window), ours ÷ Go, and cluster − connection (the layer's cost).
+#      process over the measured window), ours ÷ Go, and the layer's cost: the median over repeats
+#      of cluster − connection.
 # Stops only the processes it started.
 #
 # Knobs: HALO_RPC_BENCH (default .build/release/halo-rpc-bench), PEER_DIR, REPEAT, DURATION,
@@ -84,5 +85,9 @@ print("|---|---:|---:|---:|")
 for name in ("connection", "cluster", "go"):
     rps, cpu = median[name]
     print(f"| {name} | {rps:,.0f} | {cpu:.2f} | {cpu / median['go'][1]:.2f} |")
-print(f"\ncluster layer cost: {median['cluster'][1] - median['connection'][1]:+.2f} µs/call over the bare connection")
+# The layer's cost per repeat (cluster minus the connection run just before it): load that drifts
+# between repeats cancels out better than in a difference of medians.
+pairs = [c[1] - b[1] for b, c in zip(runs["connection"], runs["cluster"])]
+print(f"\ncluster layer cost: {statistics.median(pairs):+.2f} µs/call over the bare connection"
+      f" (median of per-repeat differences {', '.join(f'{p:+.2f}' for p in pairs)})")
 PY

@@ -163,7 +163,10 @@ package final class LoopPool {
                         trailingMetadata: response.trailingMetadata, endpoint: endpoint.address,
                         attempts: call.attempts)))
         case .failure(let failure):
-            self.recordOutlier(endpoint, serverFault: UpstreamFailure.isServerFault(failure))
+            // A request that never reached the server says nothing about it, good or bad.
+            if failure.mayHaveBeenProcessed {
+                self.recordOutlier(endpoint, serverFault: UpstreamFailure.isServerFault(failure))
+            }
             call.lastEndpoint = endpoint
             call.lastFailure = failure
             if !self.retry(call, after: failure) {

@@ -25,10 +25,11 @@ import Testing
         probe.call = ClientCall(
             eventLoop: pair.client.embeddedEventLoop, maxMessageSize: 1024, consumesOnReceipt: true,
             deadline: deadline,
-            onMessage: { probe.messages.append(String(buffer: $0)) },
-            onFinish: { outcome, initial in
-                probe.outcome = outcome
-                probe.initialMetadata = initial
+            // Weak: the probe holds the call, and the call keeps its callbacks.
+            onMessage: { [weak probe] in probe?.messages.append(String(buffer: $0)) },
+            onFinish: { [weak probe] outcome, initial in
+                probe?.outcome = outcome
+                probe?.initialMetadata = initial
             })
         var request = RequestMessage(capacity: 16)
         request.buffer.writeString("hello")

@@ -48,6 +48,20 @@ final class Replica {
     func signal(_ signal: Int32) {
         kill(self.process.processIdentifier, signal)
     }
+
+    /// Stops the process (SIGSTOP) and waits until the kernel shows it stopped, so no call
+    /// made afterwards can still be answered.
+    func stop() throws {
+        self.signal(SIGSTOP)
+        for _ in 0..<500 {
+            let stat =
+                (try? String(contentsOfFile: "/proc/\(self.process.processIdentifier)/stat", encoding: .utf8)) ?? ""
+            // "pid (comm) S ...": the state follows the command name's closing parenthesis.
+            if let close = stat.lastIndex(of: ")"), stat[stat.index(close, offsetBy: 2)...].hasPrefix("T") { return }
+            usleep(1000)
+        }
+        throw ReplicaError(message: "the replica did not stop")
+    }
 }
 
 struct ReplicaError: Error, CustomStringConvertible {

@@ -66,7 +66,11 @@ import Upstream
             return response.endpoint.port == victim.port && record.ended > killedAt.value + .milliseconds(50)
         }
         #expect(servedByVictimLater.isEmpty)
-        #expect(records.count > 300, "the others kept serving: \(records.count) calls")
+        let servedAfterKill = records.filter { record in
+            guard case .success = record.result else { return false }
+            return record.ended > killedAt.value + .milliseconds(100)
+        }
+        #expect(servedAfterKill.count > 50, "the others kept serving: \(servedAfterKill.count) calls after the kill")
         let victimState = try #require(snapshot.loops[0].endpoints.first { $0.address.hasSuffix(":\(victim.port)") })
         #expect(!victimState.connections.contains(.ready), "the dead endpoint is out of the pool")
     }
@@ -77,7 +81,7 @@ import Upstream
         defer { stopped.signal(SIGCONT) }
         let outcomes = try await withCluster(replicas, configure: { $0.outlierDetection.consecutiveFaults = 3 }) {
             cluster in
-            stopped.signal(SIGSTOP)
+            try stopped.stop()
             var outcomes: [(Result<UpstreamResponse, UpstreamFailure>, Duration)] = []
             for _ in 0..<12 {
                 let started = ContinuousClock.now
@@ -95,7 +99,8 @@ import Upstream
             #expect(elapsed >= .milliseconds(250) && elapsed < .milliseconds(400), "answered after \(elapsed)")
         }
         #expect(failed == 3, "three deadline faults eject the stopped endpoint")
-        #expect(outcomes.suffix(6).allSatisfy { if case .success = $0.0 { true } else { false } })
+        let lastFailure = outcomes.lastIndex { if case .failure = $0.0 { true } else { false } } ?? 0
+        #expect(lastFailure <= 6, "the three faults come in the first calls, alternating with the healthy endpoint")
     }
 
     @Test func unavailableBackendOpensTheBreakerWhichProbesAndCloses() async throws {

@@ -84,7 +84,10 @@ final class ClientCall: StreamHandler {
                 self.machine.openFailed(RPCError(code: .unavailable, message: "the connection is not accepting calls")))
             return
         }
-        guard self.machine.streamOpened() else { return }
+        guard self.machine.streamOpened() else {
+            stream.reset(.cancel)
+            return
+        }
         self.stream = stream
         if let request { stream.write(request, endStream: true) }
         for (message, continuation) in self.writesBeforeStart { self.write(message, continuation) }
