@@ -10,15 +10,15 @@ extension JSONToWire {
         switch wellKnown {
         case .timestamp:
             guard token.kind == .string else { throw TranscodingError("expected an RFC 3339 timestamp string") }
-            let text = reader.withUnescaped(token, scratch: &scratch) { Array($0) }
-            guard let (seconds, nanos) = TimeFormats.parseTimestamp(text) else {
+            let parsed = reader.withUnescaped(token, scratch: &scratch) { TimeFormats.parseTimestamp($0) }
+            guard let (seconds, nanos) = parsed else {
                 throw TranscodingError("expected an RFC 3339 timestamp between years 1 and 9999")
             }
             writeSecondsAndNanos(seconds, nanos)
         case .duration:
             guard token.kind == .string else { throw TranscodingError("expected a duration string such as \"1.5s\"") }
-            let text = reader.withUnescaped(token, scratch: &scratch) { Array($0) }
-            guard let (seconds, nanos) = TimeFormats.parseDuration(text) else {
+            let parsed = reader.withUnescaped(token, scratch: &scratch) { TimeFormats.parseDuration($0) }
+            guard let (seconds, nanos) = parsed else {
                 throw TranscodingError("expected a duration string such as \"1.5s\" within ±10000 years")
             }
             writeSecondsAndNanos(seconds, nanos)

@@ -40,6 +40,7 @@ struct WireToJSON {
         self.options = options
         self.wire = wire
         self.output = output
+        occurrences.reserveCapacity(64)
     }
 
     // MARK: - Messages

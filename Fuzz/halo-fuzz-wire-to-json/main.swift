@@ -1,0 +1,56 @@
+// libFuzzer target: arbitrary bytes as protobuf wire bytes of Halo's messages, as a broken or hostile
+// backend could send (`make fuzz`, built with -sanitize=fuzzer,address -DFUZZING). The transcoder must
+// answer or throw, never crash; and the JSON it writes must read back. Without FUZZING the executable
+// replays the files named on its command line.
+import Foundation
+import Protos
+import Transcoding
+
+let registry = try! DescriptorRegistry(descriptorSet: HaloDescriptors.load())
+let transcoders = [Transcoder(registry: registry), Transcoder(registry: registry, options: .halo)]
+let messages = [
+    "halo.video.v1.Video", "halo.video.v1.UpdateVideoRequest", "halo.video.v1.ListVideosResponse",
+    "halo.engagement.v1.BatchGetCountsResponse", "halo.engagement.v1.MetricValue", "google.protobuf.Struct",
+    "google.protobuf.Value", "google.protobuf.Any", "google.protobuf.Timestamp", "google.protobuf.Duration",
+    "google.protobuf.FieldMask", "google.protobuf.FileDescriptorSet",
+].map { registry.messageIndex(named: $0)! }
+
+func fuzzOne(_ data: UnsafeRawBufferPointer) {
+    guard let selector = data.first else { return }
+    let transcoder = transcoders[Int(selector & 1)]
+    let message = messages[Int(selector >> 1) % messages.count]
+    let wire = UnsafeRawBufferPointer(rebasing: data.dropFirst())
+    var json: [UInt8] = []
+    do {
+        try transcoder.wireToJSON(wire, messageIndex: message, into: &json)
+    } catch {
+        return
+    }
+    do {
+        _ = try transcoder.jsonToWire(json, messageIndex: message)
+    } catch {
+        preconditionFailure("wrote JSON that does not read back: \(error)")
+    }
+}
+
+#if FUZZING
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<Int32>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
+) -> Int32
+
+var argc = CommandLine.argc
+var argv = CommandLine.unsafeArgv
+exit(
+    LLVMFuzzerRunDriver(&argc, &argv) { bytes, count in
+        fuzzOne(UnsafeRawBufferPointer(start: bytes, count: count))
+        return 0
+    })
+#else
+for path in CommandLine.arguments.dropFirst() {
+    let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+    bytes.withUnsafeBytes { fuzzOne($0) }
+}
+#endif
