@@ -74,7 +74,7 @@ FUZZ_TARGETS := halo-fuzz-json-to-wire halo-fuzz-wire-to-json
 # Coverage instrumentation and AddressSanitizer everywhere; libFuzzer without its own main (the targets' main
 # hands control to LLVMFuzzerRunDriver), so Swift's main and libFuzzer's do not collide at link time.
 FUZZ_RUNTIME = $(firstword $(wildcard $(dir $(realpath $(shell command -v $(SWIFT))))../lib/clang/*/lib/linux/libclang_rt.fuzzer_no_main-$(shell uname -m).a))
-FUZZ_FLAGS = -Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,indirect-calls,trace-cmp -Xswiftc -DFUZZING \
+FUZZ_FLAGS = -Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp -Xswiftc -DFUZZING \
 	-Xlinker $(FUZZ_RUNTIME) -Xlinker -lstdc++ --scratch-path .build-fuzz
 
 fuzz-build: setup
