@@ -6,20 +6,34 @@ import Foundation
 import Protos
 import Transcoding
 
-let registry = try! DescriptorRegistry(descriptorSet: HaloDescriptors.load())
-let transcoders = [Transcoder(registry: registry), Transcoder(registry: registry, options: .halo)]
-let messages = [
-    "halo.video.v1.Video", "halo.video.v1.CreateVideoRequest", "halo.video.v1.UpdateVideoRequest",
-    "halo.video.v1.ListVideosResponse", "halo.engagement.v1.BatchGetCountsResponse",
-    "halo.engagement.v1.IncrementRequest",
-    "google.protobuf.Struct", "google.protobuf.Value", "google.protobuf.Any", "google.protobuf.Timestamp",
-    "google.protobuf.Duration", "google.protobuf.FieldMask",
-].map { registry.messageIndex(named: $0)! }
+/// Halo's messages, and the test set's AllKinds (every field kind and well-known type), read from the source tree.
+let halo = try! DescriptorRegistry(descriptorSet: HaloDescriptors.load())
+let testing = try! DescriptorRegistry(
+    serializedDescriptorSet: Array(
+        try! Data(
+            contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent("Sources/TestProtos/testing.protoset"))))
+let targets: [(transcoders: [Transcoder], message: Int)] =
+    [
+        "halo.video.v1.Video", "halo.video.v1.CreateVideoRequest", "halo.video.v1.UpdateVideoRequest",
+        "halo.video.v1.ListVideosResponse", "halo.engagement.v1.BatchGetCountsResponse",
+        "halo.engagement.v1.IncrementRequest", "google.protobuf.Struct", "google.protobuf.Value",
+    ].map { ([Transcoder(registry: halo), Transcoder(registry: halo, options: .halo)], halo.messageIndex(named: $0)!) }
+    + [
+        "halo.testing.v1.AllKinds", "google.protobuf.Any", "google.protobuf.Duration", "google.protobuf.FieldMask",
+        "google.protobuf.Timestamp",
+    ].map {
+        (
+            [Transcoder(registry: testing), Transcoder(registry: testing, options: .halo)],
+            testing.messageIndex(named: $0)!
+        )
+    }
 
 func fuzzOne(_ data: UnsafeRawBufferPointer) {
     guard let selector = data.first else { return }
-    let transcoder = transcoders[Int(selector & 1)]
-    let message = messages[Int(selector >> 1) % messages.count]
+    let target = targets[Int(selector >> 1) % targets.count]
+    let transcoder = target.transcoders[Int(selector & 1)]
+    let message = target.message
     let json = UnsafeRawBufferPointer(rebasing: data.dropFirst())
     var wire: [UInt8] = []
     do {

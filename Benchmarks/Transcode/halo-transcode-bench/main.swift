@@ -27,21 +27,29 @@ struct Figures {
     var allocations: Double
 }
 
-/// Runs `body` until about `budget` has passed (after a warm-up), returning time and allocations per call.
-func measure(budget: Duration = .milliseconds(700), _ body: () throws -> Void) rethrows -> Figures {
+/// Runs `body` in five rounds of about `budget` each (after a warm-up) and keeps the fastest round: on a shared
+/// machine the fastest round is the one least disturbed by other processes.
+func measure(budget: Duration = .milliseconds(300), _ body: () throws -> Void) rethrows -> Figures {
     for _ in 0..<200 { try body() }
-    var iterations = 0
+    var best = Figures(nanoseconds: .infinity, allocations: 0)
     let clock = ContinuousClock()
-    let start = clock.now
-    let mallocsBefore = halo_malloc_count()
-    while clock.now - start < budget {
-        for _ in 0..<100 { try body() }
-        iterations += 100
+    for _ in 0..<5 {
+        var iterations = 0
+        let start = clock.now
+        let mallocsBefore = halo_malloc_count()
+        while clock.now - start < budget {
+            for _ in 0..<100 { try body() }
+            iterations += 100
+        }
+        let mallocs = halo_malloc_count() - mallocsBefore
+        let elapsed = clock.now - start
+        let nanoseconds = Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9
+        if nanoseconds / Double(iterations) < best.nanoseconds {
+            best = Figures(
+                nanoseconds: nanoseconds / Double(iterations), allocations: Double(mallocs) / Double(iterations))
+        }
     }
-    let mallocs = halo_malloc_count() - mallocsBefore
-    let elapsed = clock.now - start
-    let nanoseconds = Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9
-    return Figures(nanoseconds: nanoseconds / Double(iterations), allocations: Double(mallocs) / Double(iterations))
+    return best
 }
 
 func run<M: SwiftProtobuf.Message & Equatable>(_ label: String, _ message: M, registry: DescriptorRegistry) throws {
