@@ -63,9 +63,12 @@ extension JSONToWire {
         let text = reader.withUnescaped(token, scratch: &scratch) { Array($0) }
         guard !text.isEmpty else { return }
         for path in text.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
-            guard !path.isEmpty, !path.contains(UInt8(ascii: "_")) else {
-                throw TranscodingError("expected lowerCamel field mask paths separated by commas")
+            // lowerCamel names joined by dots: what converts to snake_case paths and back unchanged.
+            let valid = path.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).allSatisfy { name in
+                guard let first = name.first, !(first >= 0x41 && first <= 0x5A) else { return false }
+                return name.allSatisfy { ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) }
             }
+            guard valid else { throw TranscodingError("expected lowerCamel field mask paths separated by commas") }
             var snake: [UInt8] = []
             for byte in path {
                 if byte >= UInt8(ascii: "A"), byte <= UInt8(ascii: "Z") {
