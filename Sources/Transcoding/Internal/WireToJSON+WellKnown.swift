@@ -28,6 +28,8 @@ extension WireToJSON {
         case .any:
             try writeAny(schema, segments)
         case .empty:
+            try enterContainer()
+            depth -= 1
             output.appendASCII("{}")
         default:  // wrappers
             let field = schema.fields[0]
@@ -144,6 +146,8 @@ extension WireToJSON {
         }
         guard let typeURL, !typeURL.isEmpty else {
             guard values.allSatisfy(\.isEmpty) else { throw TranscodingError("google.protobuf.Any without a type URL") }
+            try enterContainer()
+            depth -= 1
             output.appendASCII("{}")
             return
         }
@@ -151,6 +155,8 @@ extension WireToJSON {
         guard let slash = url.lastIndex(of: "/"),
             let messageIndex = registry.messageIndex(named: String(url[url.index(after: slash)...]))
         else { throw TranscodingError("unknown message type in google.protobuf.Any") }
+        try enterContainer()
+        defer { depth -= 1 }
         output.append(.openBrace)
         output.appendASCII("\"@type\":")
         guard JSONOutput.appendQuoted(UnsafeRawBufferPointer(rebasing: wire[typeURL]), to: &output) else {
@@ -165,9 +171,6 @@ extension WireToJSON {
                 throw error.under("value")
             }
         } else {
-            depth += 1
-            defer { depth -= 1 }
-            guard depth <= options.maximumDepth else { throw TranscodingError("message nested too deeply") }
             _ = try writeFields(messageIndex, packed, hasMembers: true)
         }
         output.append(.closeBrace)
