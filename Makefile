@@ -10,7 +10,8 @@ export HALO_RPC_INTEROP := $(CURDIR)/.build/debug/halo-rpc-interop
 # Modules that call C: their tests also run under AddressSanitizer.
 ASAN_TESTS := HTTP2Tests|RPCTests|UpstreamTests|SodiumTests|TokensTests|RedisTests
 
-.PHONY: help run setup python build lint protos protos-check unit-test interop-test test test-asan bench bench-client clean
+.PHONY: help run setup python build lint protos protos-check unit-test interop-test test test-asan bench bench-client clean \
+	fuzz fuzz-build fuzz-smoke bench-transcode
 
 help:
 	@echo "make run        install what is missing, build (release), start the stack under .halo/"
@@ -19,6 +20,8 @@ help:
 	@echo "make bench      Benchmarks/rpc-unary.sh (release build against the Go peer)"
 	@echo "make bench-client  Benchmarks/rpc-client.sh (our client vs grpc-go against the Go peer)"
 	@echo "make protos     regenerate Sources/Protos and Sources/TestProtos from protos/"
+	@echo "make fuzz       the transcoder's libFuzzer targets under AddressSanitizer, FUZZ_SECONDS each (default 600)"
+	@echo "make bench-transcode  Benchmarks/transcode.sh (release build against swift-protobuf)"
 
 setup:
 	scripts/setup
@@ -50,7 +53,7 @@ interop-test: build python
 test-asan: setup python
 	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan.supp scripts/with-test-services $(SWIFT) test --sanitize=address --scratch-path .build-asan --filter '$(ASAN_TESTS)'
 
-test: setup python build lint protos-check unit-test interop-test test-asan
+test: setup python build lint protos-check unit-test interop-test test-asan fuzz-smoke
 
 run: setup
 	$(SWIFT) build -c release
@@ -66,3 +69,37 @@ bench-client: setup
 
 clean:
 	rm -rf .halo/test
+
+# The transcoder's libFuzzer targets (Fuzz/), built with libFuzzer and AddressSanitizer in their own scratch
+# folder; `make fuzz` runs each for FUZZ_SECONDS, `make test` for FUZZ_SMOKE_SECONDS. Findings go to
+# .build-fuzz/findings (crash-* files replay with the same binary, or with a normal build of the target).
+FUZZ_SECONDS ?= 600
+FUZZ_SMOKE_SECONDS ?= 30
+FUZZ_TARGETS := halo-fuzz-json-to-wire halo-fuzz-wire-to-json
+# Coverage instrumentation and AddressSanitizer everywhere; libFuzzer without its own main (the targets' main
+# hands control to LLVMFuzzerRunDriver), so Swift's main and libFuzzer's do not collide at link time.
+FUZZ_RUNTIME = $(firstword $(wildcard $(dir $(realpath $(shell command -v $(SWIFT))))../lib/clang/*/lib/linux/libclang_rt.fuzzer_no_main-$(shell uname -m).a))
+FUZZ_FLAGS = -Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp -Xswiftc -DFUZZING \
+	-Xlinker $(FUZZ_RUNTIME) -Xlinker -lstdc++ --scratch-path .build-fuzz
+
+fuzz-build: setup
+	test -n "$(FUZZ_RUNTIME)" || { echo "libclang_rt.fuzzer_no_main not found beside $(SWIFT)"; exit 1; }
+	for target in $(FUZZ_TARGETS); do $(SWIFT) build $(FUZZ_FLAGS) --product $$target; done
+
+define run-fuzzers
+	mkdir -p .build-fuzz/findings
+	for target in $(FUZZ_TARGETS); do \
+		mkdir -p .build-fuzz/corpus/$$target; \
+		ASAN_OPTIONS=detect_leaks=0 .build-fuzz/debug/$$target -max_total_time=$(1) -max_len=4096 \
+			-artifact_prefix=.build-fuzz/findings/$$target- .build-fuzz/corpus/$$target; \
+	done
+endef
+
+fuzz: fuzz-build
+	$(call run-fuzzers,$(FUZZ_SECONDS))
+
+fuzz-smoke: fuzz-build
+	$(call run-fuzzers,$(FUZZ_SMOKE_SECONDS))
+
+bench-transcode: setup
+	Benchmarks/transcode.sh

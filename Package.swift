@@ -154,6 +154,36 @@ executables += [
     )
 ]
 
+// Benchmarks/transcode.sh: the transcoder against swift-protobuf's typed JSON path, allocations counted by an
+// interposed malloc (benchmark-only C target).
+libraries += [
+    .target(name: "CMallocCounter", path: "Benchmarks/Transcode/CMallocCounter")
+]
+executables += [
+    .executableTarget(
+        name: "halo-transcode-bench",
+        dependencies: ["Transcoding", "Protos", "CMallocCounter", swiftProtobuf],
+        path: "Benchmarks/Transcode/halo-transcode-bench",
+        swiftSettings: defaultSwiftSettings
+    )
+]
+
+executables += [
+    // Prints the OpenAPI 3.1 document of a descriptor set's routes (checked by Tests/Interop/test_openapi.py).
+    .executableTarget(
+        name: "halo-openapi", dependencies: ["Transcoding", "Protos"], swiftSettings: defaultSwiftSettings)
+]
+
+// libFuzzer targets (`make fuzz`): built normally they replay files; with -sanitize=fuzzer -DFUZZING they fuzz.
+executables += [
+    .executableTarget(
+        name: "halo-fuzz-json-to-wire", dependencies: ["Transcoding", "Protos"], path: "Fuzz/halo-fuzz-json-to-wire",
+        swiftSettings: defaultSwiftSettings),
+    .executableTarget(
+        name: "halo-fuzz-wire-to-json", dependencies: ["Transcoding", "Protos"], path: "Fuzz/halo-fuzz-wire-to-json",
+        swiftSettings: defaultSwiftSettings),
+]
+
 // MARK: - Services (DESIGN.md §2: services/<name>/Sources, a library and a thin executable each)
 
 libraries += [

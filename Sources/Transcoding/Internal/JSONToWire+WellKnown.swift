@@ -10,15 +10,15 @@ extension JSONToWire {
         switch wellKnown {
         case .timestamp:
             guard token.kind == .string else { throw TranscodingError("expected an RFC 3339 timestamp string") }
-            let text = reader.withUnescaped(token, scratch: &scratch) { Array($0) }
-            guard let (seconds, nanos) = TimeFormats.parseTimestamp(text) else {
+            let parsed = reader.withUnescaped(token, scratch: &scratch) { TimeFormats.parseTimestamp($0) }
+            guard let (seconds, nanos) = parsed else {
                 throw TranscodingError("expected an RFC 3339 timestamp between years 1 and 9999")
             }
             writeSecondsAndNanos(seconds, nanos)
         case .duration:
             guard token.kind == .string else { throw TranscodingError("expected a duration string such as \"1.5s\"") }
-            let text = reader.withUnescaped(token, scratch: &scratch) { Array($0) }
-            guard let (seconds, nanos) = TimeFormats.parseDuration(text) else {
+            let parsed = reader.withUnescaped(token, scratch: &scratch) { TimeFormats.parseDuration($0) }
+            guard let (seconds, nanos) = parsed else {
                 throw TranscodingError("expected a duration string such as \"1.5s\" within ±10000 years")
             }
             writeSecondsAndNanos(seconds, nanos)
@@ -63,9 +63,12 @@ extension JSONToWire {
         let text = reader.withUnescaped(token, scratch: &scratch) { Array($0) }
         guard !text.isEmpty else { return }
         for path in text.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
-            guard !path.isEmpty, !path.contains(UInt8(ascii: "_")) else {
-                throw TranscodingError("expected lowerCamel field mask paths separated by commas")
+            // lowerCamel names joined by dots: what converts to snake_case paths and back unchanged.
+            let valid = path.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).allSatisfy { name in
+                guard let first = name.first, !(first >= 0x41 && first <= 0x5A) else { return false }
+                return name.allSatisfy { ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) }
             }
+            guard valid else { throw TranscodingError("expected lowerCamel field mask paths separated by commas") }
             var snake: [UInt8] = []
             for byte in path {
                 if byte >= UInt8(ascii: "A"), byte <= UInt8(ascii: "Z") {

@@ -68,7 +68,10 @@ struct JSONToWire {
         while true {
             let name = try next()
             if name.kind == .objectEnd { return }
-            let found = reader.withUnescaped(name, scratch: &scratch) { schema.fieldIndex(named: $0) }
+            let found =
+                name.hasEscapes
+                ? reader.withUnescaped(name, scratch: &scratch) { schema.fieldIndex(named: $0) }
+                : schema.fieldIndex(named: UnsafeRawBufferPointer(rebasing: reader.bytes[name.start..<name.end]))
             guard let index = found else {
                 if skippingTypeMember, reader.text(of: name, equals: "@type") {
                     _ = try next()  // the type URL, read before

@@ -6,7 +6,7 @@ enum TimeFormats {
     static let maximumDurationSeconds: Int64 = 315_576_000_000
 
     /// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`.
-    static func parseTimestamp(_ text: [UInt8]) -> (seconds: Int64, nanos: Int32)? {
+    static func parseTimestamp(_ text: UnsafeRawBufferPointer) -> (seconds: Int64, nanos: Int32)? {
         var index = 0
         func digits(_ count: Int) -> Int? {
             guard index + count <= text.count else { return nil }
@@ -63,7 +63,7 @@ enum TimeFormats {
     }
 
     /// `-?S[.fraction]s`, at most nine fractional digits.
-    static func parseDuration(_ text: [UInt8]) -> (seconds: Int64, nanos: Int32)? {
+    static func parseDuration(_ text: UnsafeRawBufferPointer) -> (seconds: Int64, nanos: Int32)? {
         guard text.count >= 2, text.last == UInt8(ascii: "s") else { return nil }
         var index = 0
         let negative = text[0] == UInt8(ascii: "-")

@@ -7,6 +7,8 @@ extension WireToJSON {
         case .map:
             try writeMap(field, found)
         case .repeated:
+            try enterContainer()
+            defer { depth -= 1 }
             output.append(.openBracket)
             var count = 0
             for position in found {
@@ -168,6 +170,8 @@ extension WireToJSON {
         }
         mapKeys.close(level)
         keyBytes.removeSubrange(keysBase...)
+        try enterContainer()
+        defer { depth -= 1 }
         output.append(.openBrace)
         var first = true
         for (offset, pair) in parsed.enumerated() where overridden.insert(offset) {

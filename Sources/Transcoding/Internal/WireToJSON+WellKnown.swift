@@ -28,6 +28,8 @@ extension WireToJSON {
         case .any:
             try writeAny(schema, segments)
         case .empty:
+            try enterContainer()
+            depth -= 1
             output.appendASCII("{}")
         default:  // wrappers
             let field = schema.fields[0]
@@ -76,24 +78,36 @@ extension WireToJSON {
         output.append(.quote)
         for (offset, occurrence) in occurrences[base...].enumerated() {
             if offset > 0 { output.append(.comma) }
-            var upperNext = false
-            for position in Int(occurrence.value)..<occurrence.end {
-                let byte = wire[position]
-                if byte == UInt8(ascii: "_") {
-                    guard !upperNext else { throw TranscodingError("field mask path cannot be written in JSON") }
-                    upperNext = true
-                    continue
-                }
-                let isLower = byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")
-                guard byte >= 0x20, byte < 0x80, byte != .quote, byte != UInt8(ascii: "\\"), byte != .comma,
-                    !(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")), !upperNext || isLower
-                else { throw TranscodingError("field mask path cannot be written in JSON") }
-                output.append(upperNext ? byte & ~0x20 : byte)
-                upperNext = false
-            }
-            guard !upperNext else { throw TranscodingError("field mask path cannot be written in JSON") }
+            try writeFieldMaskPath(Int(occurrence.value)..<occurrence.end)
         }
         output.append(.quote)
+    }
+
+    /// A snake_case path (names joined by dots) in lowerCamel; refused unless it converts back unchanged.
+    private mutating func writeFieldMaskPath(_ range: Range<Int>) throws(TranscodingError) {
+        let refusal = TranscodingError("field mask path cannot be written in JSON")
+        var upperNext = false
+        var segmentStart = true
+        for position in range {
+            let byte = wire[position]
+            let isLower = byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")
+            let isDigit = byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
+            switch byte {
+            case UInt8(ascii: "_"):
+                guard !upperNext, !segmentStart else { throw refusal }
+                upperNext = true
+            case UInt8(ascii: "."):
+                guard !upperNext, !segmentStart else { throw refusal }
+                segmentStart = true
+                output.append(byte)
+            default:
+                guard isLower || (isDigit && !upperNext) else { throw refusal }
+                output.append(upperNext ? byte & ~0x20 : byte)
+                upperNext = false
+                segmentStart = false
+            }
+        }
+        guard !segmentStart, !upperNext else { throw refusal }
     }
 
     /// `google.protobuf.Value`: the last member of its `kind` oneof decides.
@@ -132,6 +146,8 @@ extension WireToJSON {
         }
         guard let typeURL, !typeURL.isEmpty else {
             guard values.allSatisfy(\.isEmpty) else { throw TranscodingError("google.protobuf.Any without a type URL") }
+            try enterContainer()
+            depth -= 1
             output.appendASCII("{}")
             return
         }
@@ -139,6 +155,8 @@ extension WireToJSON {
         guard let slash = url.lastIndex(of: "/"),
             let messageIndex = registry.messageIndex(named: String(url[url.index(after: slash)...]))
         else { throw TranscodingError("unknown message type in google.protobuf.Any") }
+        try enterContainer()
+        defer { depth -= 1 }
         output.append(.openBrace)
         output.appendASCII("\"@type\":")
         guard JSONOutput.appendQuoted(UnsafeRawBufferPointer(rebasing: wire[typeURL]), to: &output) else {
@@ -153,9 +171,6 @@ extension WireToJSON {
                 throw error.under("value")
             }
         } else {
-            depth += 1
-            defer { depth -= 1 }
-            guard depth <= options.maximumDepth else { throw TranscodingError("message nested too deeply") }
             _ = try writeFields(messageIndex, packed, hasMembers: true)
         }
         output.append(.closeBrace)

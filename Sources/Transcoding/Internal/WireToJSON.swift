@@ -30,6 +30,8 @@ struct WireToJSON {
     let wire: UnsafeRawBufferPointer
     var output: [UInt8]
     var occurrences: [Occurrence] = []
+    /// JSON objects and arrays open around the value being written, bounded like JSON input (so that what is
+    /// written can be read back): a `Value` adds none of its own, a repeated field or map adds one.
     var depth = 0
     /// Encoded map keys, for finding keys seen twice.
     var keyBytes: [UInt8] = []
@@ -40,22 +42,31 @@ struct WireToJSON {
         self.options = options
         self.wire = wire
         self.output = output
+        occurrences.reserveCapacity(64)
     }
 
     // MARK: - Messages
 
     /// Writes the JSON of a message (its object, or a well-known type's special form).
     mutating func writeMessage(_ messageIndex: Int, _ segments: Segments) throws(TranscodingError) {
-        depth += 1
-        defer { depth -= 1 }
-        guard depth <= options.maximumDepth else { throw TranscodingError("message nested too deeply") }
         if let wellKnown = registry.messages[messageIndex].wellKnown {
             try writeWellKnown(wellKnown, messageIndex, segments)
             return
         }
+        try enterContainer()
+        defer { depth -= 1 }
         output.append(.openBrace)
         _ = try writeFields(messageIndex, segments, hasMembers: false)
         output.append(.closeBrace)
+    }
+
+    /// Counts one more open JSON container; the caller decrements `depth` when it closes.
+    mutating func enterContainer() throws(TranscodingError) {
+        depth += 1
+        guard depth <= options.maximumDepth else {
+            depth -= 1
+            throw TranscodingError("message nested too deeply")
+        }
     }
 
     /// Writes the members of a message (no braces); returns whether any member was written.

@@ -4,8 +4,9 @@ package import SwiftProtobuf
 ///
 /// Built from descriptors alone: nothing here knows a message by its Swift type, so the gateway can front any
 /// gRPC service from its descriptor set. Building is a pure function of the set, so a reload builds a new
-/// registry beside the old one and swaps it.
-package struct DescriptorRegistry: Sendable {
+/// registry beside the old one and swaps it. A class, so that every transcoding shares it with one reference
+/// count instead of copying its tables.
+package final class DescriptorRegistry: Sendable {
     package let messages: [MessageSchema]
     package let enums: [EnumSchema]
     package let files: [Google_Protobuf_FileDescriptorProto]
@@ -13,7 +14,7 @@ package struct DescriptorRegistry: Sendable {
     private let enumByName: [String: Int]
 
     /// Reads a serialized FileDescriptorSet (`protoc --descriptor_set_out --include_imports`).
-    package init(serializedDescriptorSet bytes: [UInt8]) throws(DescriptorError) {
+    package convenience init(serializedDescriptorSet bytes: [UInt8]) throws(DescriptorError) {
         let set: Google_Protobuf_FileDescriptorSet
         do {
             set = try Google_Protobuf_FileDescriptorSet(serializedBytes: bytes)

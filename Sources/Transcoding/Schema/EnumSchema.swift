@@ -1,5 +1,5 @@
 /// An enum type: its values by name and by number, and the short names the presentation options may use.
-package struct EnumSchema: Sendable {
+package final class EnumSchema: Sendable {
     package struct Value: Sendable {
         package let name: String
         package let number: Int32

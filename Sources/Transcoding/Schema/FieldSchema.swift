@@ -35,9 +35,27 @@ package struct FieldSchema: Sendable {
         case map
     }
 
+    /// The names, in one shared object so that copying a field schema costs one reference count.
+    final class Names: Sendable {
+        let protoName: String
+        let jsonName: String
+        let quotedProtoName: [UInt8]
+        let quotedJSONName: [UInt8]
+
+        init(protoName: String, jsonName: String) {
+            self.protoName = protoName
+            self.jsonName = jsonName
+            self.quotedProtoName = Array("\"\(protoName)\":".utf8)
+            self.quotedJSONName = Array("\"\(jsonName)\":".utf8)
+        }
+    }
+
     package let number: UInt32
-    package let protoName: String
-    package let jsonName: String
+    let names: Names
+    package var protoName: String { names.protoName }
+    package var jsonName: String { names.jsonName }
+    var quotedProtoName: [UInt8] { names.quotedProtoName }
+    var quotedJSONName: [UInt8] { names.quotedJSONName }
     package let kind: Kind
     package let cardinality: Cardinality
     /// The message type's index in the registry (messages, groups and maps), or -1.
@@ -48,25 +66,18 @@ package struct FieldSchema: Sendable {
     package let oneofIndex: Int
     /// Whether repeated values are written packed.
     package let isPacked: Bool
-    /// `"name":` for each naming option, ready to copy into JSON output.
-    let quotedProtoName: [UInt8]
-    let quotedJSONName: [UInt8]
-
     init(
         number: UInt32, protoName: String, jsonName: String, kind: Kind, cardinality: Cardinality,
         messageIndex: Int, enumIndex: Int, oneofIndex: Int, isPacked: Bool
     ) {
         self.number = number
-        self.protoName = protoName
-        self.jsonName = jsonName
+        self.names = Names(protoName: protoName, jsonName: jsonName)
         self.kind = kind
         self.cardinality = cardinality
         self.messageIndex = messageIndex
         self.enumIndex = enumIndex
         self.oneofIndex = oneofIndex
         self.isPacked = isPacked
-        self.quotedProtoName = Array("\"\(protoName)\":".utf8)
-        self.quotedJSONName = Array("\"\(jsonName)\":".utf8)
     }
 
     /// The tag of one value written unpacked.

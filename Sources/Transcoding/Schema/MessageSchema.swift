@@ -1,5 +1,6 @@
-/// One message type: its fields in field-number order, looked up by number and by either JSON name.
-package struct MessageSchema: Sendable {
+/// One message type: its fields in field-number order, looked up by number and by either JSON name. A class, so
+/// that the transcoder's many lookups share it without copying its arrays.
+package final class MessageSchema: Sendable {
     /// Message types whose JSON form is special (the proto3 JSON mapping's well-known types).
     package enum WellKnown: UInt8, Sendable {
         case any, timestamp, duration, fieldMask, empty, `struct`, value, listValue
