@@ -379,6 +379,17 @@ class TestOperations:
         assert stack.request("GET", "/health")[0] == 200
         assert stack.request("GET", "/ready")[0] == 200
 
+    def test_openapi_is_served_valid_with_the_configured_auth(self, stack):
+        from openapi_spec_validator import validate
+
+        status, headers, spec = stack.request("GET", "/openapi.json")
+        assert status == 200 and headers["content-type"] == "application/json"
+        validate(spec)
+        # The gateway's own policy: required, optional (a token or none), none.
+        assert spec["paths"]["/api/v1/videos"]["post"]["security"] == [{"bearer": []}]
+        assert spec["paths"]["/api/v1/videos"]["get"]["security"] == [{"bearer": []}, {}]
+        assert spec["paths"]["/api/v1/auth/login"]["post"]["security"] == []
+
     def test_metrics_count_requests_by_route_and_status(self, stack):
         stack.request("GET", "/api/v1/videos?limit=1")
         stack.request("GET", "/api/v1/nothing")

@@ -336,6 +336,10 @@ package final class GatewayPipeline: RequestPipeline {
         switch request.path {
         case "/health":
             return .json(200, ByteBuffer(staticString: "{\"status\":\"ok\"}"))
+        case "/openapi.json":
+            var body = self.allocator.buffer(capacity: self.state.openAPI.count)
+            body.writeBytes(self.state.openAPI)
+            return .json(200, body)
         case "/ready":
             return self.isReady()
                 ? .json(200, ByteBuffer(staticString: "{\"status\":\"ready\"}"))

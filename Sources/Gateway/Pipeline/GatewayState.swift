@@ -27,6 +27,9 @@ package struct GatewayState: Sendable {
     package let bindings: [Binding]
     /// The JWKS method and its cluster, if the descriptors and services have it.
     package let jwks: (method: MethodDescriptor, cluster: String, outputIndex: Int)?
+    /// `GET /openapi.json`: OpenAPI 3.1 of these routes, with this configuration's auth policy and
+    /// JSON presentation, made once per state.
+    package let openAPI: [UInt8]
 
     /// Builds the state; a descriptor set or configuration that cannot serve fails naming the
     /// file, method or key.
@@ -82,6 +85,17 @@ package struct GatewayState: Sendable {
             }
         }
         self.bindings = bindings
+
+        var generator = OpenAPIGenerator(registry: registry, routes: routes, options: options)
+        let policies = Dictionary(bindings.map { ($0.route.declarationOrder, $0.policy.auth ?? .optional) }) { a, _ in a }
+        generator.authentication = { route in
+            switch policies[route.declarationOrder] ?? .optional {
+            case .required: .required
+            case .optional: .optional
+            case .none: .none
+            }
+        }
+        self.openAPI = generator.document().serialized()
 
         let jwksName = configuration.authentication.jwksMethod
         if let dot = jwksName.lastIndex(of: "."), let cluster = configuration.services[String(jwksName[..<dot])],
