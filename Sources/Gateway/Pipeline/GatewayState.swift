@@ -87,7 +87,8 @@ package struct GatewayState: Sendable {
         self.bindings = bindings
 
         var generator = OpenAPIGenerator(registry: registry, routes: routes, options: options)
-        let policies = Dictionary(bindings.map { ($0.route.declarationOrder, $0.policy.auth ?? .optional) }) { a, _ in a }
+        let policies = Dictionary(bindings.map { ($0.route.declarationOrder, $0.policy.auth ?? .optional) }) { a, _ in a
+        }
         generator.authentication = { route in
             switch policies[route.declarationOrder] ?? .optional {
             case .required: .required
