@@ -18,6 +18,8 @@ package final class GatewayApp: Sendable {
     package let group: MultiThreadedEventLoopGroup
     private let logger: Logger
     private let ownsGroup: Bool
+    // The two locks below are taken at start, reload, shutdown and by the admin listener: never
+    // on a request's path (each loop's pipeline holds its own copy of the state).
     private let running = Mutex<Running?>(nil)
     /// The state serving now (admin reads it; reload replaces it).
     private let current: Mutex<GatewayState>

@@ -17,6 +17,7 @@ package final class Cluster: Sendable {
     /// Built once in `init`, read-only after: finding a loop's pool takes no lock.
     private let pools: [ObjectIdentifier: NIOLoopBoundBox<LoopPool>]
     private let loops: [any EventLoop]
+    /// Taken at start and shutdown only, never by a call.
     private let resolveTask = Mutex<RepeatedTask?>(nil)
 
     package init(
