@@ -367,9 +367,8 @@ tests += [
     .testTarget(
         name: "GatewayTests",
         dependencies: [
-            "Gateway", "HTTP2", "RPC", "Upstream", "Transcoding", "Tokens", "CallerIdentity", "Protos", nioCore,
-            nioPosix,
-            nioHTTP1, nioConcurrencyHelpers, logging,
+            "Gateway", "HTTP2", "RPC", "Upstream", "Transcoding", "Tokens", "Sodium", "CallerIdentity", "Protos",
+            nioCore, nioPosix, nioHTTP1, nioConcurrencyHelpers, logging,
         ],
         swiftSettings: defaultSwiftSettings
     )

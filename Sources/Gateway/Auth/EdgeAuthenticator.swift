@@ -27,7 +27,7 @@ final class EdgeAuthenticator {
     private(set) var verifier: TokenVerifier
     private let capacity: Int
     private let leewaySeconds: Int64
-    private let now: () -> Int64
+    private let now: @Sendable () -> Int64
     /// Two generations: when `recent` is full it becomes `older` and a new one starts, so memory is
     /// bounded and hot tokens stay.
     private var recent: [String: Entry] = [:]
@@ -35,13 +35,18 @@ final class EdgeAuthenticator {
 
     init(
         configuration: TokenVerifier.Configuration, keys: TokenKeySet, capacity: Int,
-        now: @escaping () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
     ) {
-        self.verifier = TokenVerifier(keys: keys, configuration: configuration)
+        // One clock for the verifier and the cache, so a cached token expires exactly when the
+        // verifier would refuse it.
+        self.verifier = TokenVerifier(keys: keys, configuration: configuration, clock: TokenClock(now))
         self.capacity = max(1, capacity / 2)
         self.leewaySeconds = configuration.leeway.components.seconds
         self.now = now
     }
+
+    /// Verified tokens held now (both generations).
+    var cachedCount: Int { self.recent.count + self.older.count }
 
     /// Whether any key is known (before the first JWKS fetch, none is).
     var hasKeys: Bool { self.verifier.keys.count > 0 }
