@@ -180,9 +180,11 @@ final class ResponseCollector: StreamHandler {
 }
 
 /// The edge tests' pipeline: `GET /echo` answers "ok"; `POST /echo` echoes up to 16 body bytes;
-/// anything else is 404 before the body is read.
+/// `GET /slow` answers "slow" on a later turn of the loop (so later requests wait); anything else
+/// is 404 before the body is read.
 final class TestPipeline: RequestPipeline {
     func admit(_ exchange: Exchange) -> Admission {
+        if exchange.request.path == "/slow" { return .readBody(limit: 0) }
         guard exchange.request.path == "/echo" else {
             return .respond(
                 Problem(code: .notFound, detail: "no such route").response(requestID: exchange.request.requestID))
@@ -192,6 +194,12 @@ final class TestPipeline: RequestPipeline {
     }
 
     func handle(_ exchange: Exchange) {
-        exchange.respond(GatewayResponse(status: 200, body: exchange.request.body))
+        guard exchange.request.path == "/slow" else {
+            exchange.respond(GatewayResponse(status: 200, body: exchange.request.body))
+            return
+        }
+        MultiThreadedEventLoopGroup.currentEventLoop!.assumeIsolated().scheduleTask(in: .milliseconds(50)) {
+            exchange.respond(GatewayResponse(status: 200, body: ByteBuffer(string: "slow")))
+        }
     }
 }

@@ -182,18 +182,23 @@ final class HTTP1Handler: ChannelDuplexHandler, ExchangeSink {
         }
     }
 
+    /// Replays parts that waited while an earlier request was answered, until one is being
+    /// answered again (or the connection closes); then reading resumes once nothing waits.
     private func drainWaiting(context: ChannelHandlerContext) {
         if case .idle = self.state, !self.keepAlive {
             self.closeNow(context: context)
             return
         }
-        while case .idle = self.state, let part = self.waiting.popFirst() {
-            self.process(part, context: context)
+        while let part = self.waiting.first {
+            switch self.state {
+            case .answering, .closing:
+                return
+            case .idle, .readingBody, .discardingBody:
+                self.waiting.removeFirst()
+                self.process(part, context: context)
+            }
         }
-        while case .readingBody = self.state, let part = self.waiting.popFirst() {
-            self.process(part, context: context)
-        }
-        if self.waiting.isEmpty, self.readHeld {
+        if self.readHeld {
             self.readHeld = false
             context.read()
         }
