@@ -110,6 +110,7 @@ package final class EdgeServer: Sendable {
         let drained = self.channel.eventLoop.makePromise(of: Void.self)
         self.quiescing.initiateShutdown(promise: drained)
         let drainTimeout = self.drainTimeout
+        // Shutdown only, never a request's path: wait for the drain or its timeout, whichever first.
         await withTaskGroup(of: Void.self) { group in
             group.addTask { try? await drained.futureResult.get() }
             group.addTask { try? await Task.sleep(for: drainTimeout) }
