@@ -41,11 +41,13 @@ protos:
 protos-check: setup
 	scripts/gen-protos --check
 
-# The auth suite hashes with Argon2id at OWASP parameters and keeps both cores busy: it runs on its
-# own, so the transport tests' deadlines are not measured against starved threads.
+# The auth suite hashes with Argon2id at OWASP parameters, and the upstream suite drives real replica
+# processes under load: each keeps both cores busy, so each runs on its own and the other suites'
+# deadlines are not measured against starved threads.
 unit-test: build python
-	scripts/with-test-services $(SWIFT) test --skip-build --skip AuthServiceTests
+	scripts/with-test-services $(SWIFT) test --skip-build --skip AuthServiceTests --skip UpstreamTests
 	scripts/with-test-services $(SWIFT) test --skip-build --filter AuthServiceTests
+	scripts/with-test-services $(SWIFT) test --skip-build --filter UpstreamTests
 
 interop-test: build python
 	$(VENV)/bin/python -m pytest -q Tests/Interop
