@@ -187,7 +187,10 @@ import Testing
                         requests += 1
                         try await Task.sleep(for: .milliseconds(50))
                     }
-                    #expect(slowest < .seconds(1), "the slowest of \(requests) failures took \(slowest)")
+                    // Fast means far below the 5 s acquire timeout: no request waits for it. The bound
+                    // leaves room for the task's own scheduling when the whole suite shares two cores
+                    // (1.3 s was seen once there; about 0.3 s alone).
+                    #expect(slowest < .seconds(2), "the slowest of \(requests) failures took \(slowest)")
                     proxy.restore()
                     let restored = ContinuousClock.now
                     while true {

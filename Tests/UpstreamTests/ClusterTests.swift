@@ -37,7 +37,10 @@ import Upstream
         #expect(failure.reason == .noEndpoint)
         #expect(failure.code == .unavailable)
         #expect(!failure.failure.mayHaveBeenProcessed)
-        #expect(ContinuousClock.now - started < .milliseconds(100))
+        // No endpoint can serve: the answer is immediate (no call is queued until the 5 s deadline).
+        // The bound is far from the deadline yet leaves room for one hop under AddressSanitizer on a
+        // loaded machine (568 ms was seen there once; a few ms normally).
+        #expect(ContinuousClock.now - started < .seconds(1))
         await cluster.shutDown()
         try await group.shutdownGracefully()
     }
