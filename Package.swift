@@ -116,8 +116,8 @@ libraries += [
     .target(
         name: "ServiceSupport",
         dependencies: [
-            "RPC", "HealthProtos", sqlKit, sqliteKit, sqliteNIO, postgresKit, postgresNIO, asyncKit, serviceLifecycle,
-            nioCore, nioPosix, logging,
+            "RPC", "HealthProtos", "Protos", sqlKit, sqliteKit, sqliteNIO, postgresKit, postgresNIO, asyncKit,
+            serviceLifecycle, nioCore, nioPosix, logging, swiftProtobuf,
         ],
         swiftSettings: defaultSwiftSettings
     ),

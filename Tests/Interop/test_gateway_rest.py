@@ -200,6 +200,35 @@ class TestBadInput:
         if pointer:
             assert body["errors"][0]["pointer"] == pointer
 
+    def test_a_services_field_violations_are_errors_with_pointers(self, stack):
+        # The video service sends google.rpc.BadRequest in grpc-status-details-bin; the gateway
+        # points into the body the client sent.
+        token = register(stack)["access_token"]
+        payload = {"title": " ", "tags": ["live", ""], "stream_url": "ftp://x"}
+        status, headers, body = stack.request("POST", "/api/v1/videos", payload, token=token)
+        assert_problem(status, headers, body, 400, "INVALID_ARGUMENT")
+        errors = {error["pointer"]: error["detail"] for error in body["errors"]}
+        assert set(errors) == {"/title", "/tags/1", "/stream_url"}, body
+        assert errors["/tags/1"] == "is required"
+
+    def test_field_violation_pointers_use_the_name_the_client_sent(self, stack):
+        name = uuid.uuid4().hex[:12]
+        payload = {
+            "email": f"{name}@example.com", "username": f"u{name}", "password": "correct horse battery",
+            "displayName": "\u0007bell",
+        }
+        status, headers, body = stack.request("POST", "/api/v1/auth/register", payload)
+        assert_problem(status, headers, body, 400, "INVALID_ARGUMENT")
+        assert body["errors"] == [
+            {"pointer": "/displayName", "detail": "display name must not contain control characters"}
+        ], body
+
+    def test_a_path_field_violation_names_the_parameter(self, stack):
+        token = register(stack)["access_token"]
+        status, headers, body = stack.request("PATCH", "/api/v1/videos/not-a-uuid", {"title": "x"}, token=token)
+        assert_problem(status, headers, body, 400, "INVALID_ARGUMENT")
+        assert body["errors"] == [{"parameter": "id", "detail": "must be a UUID"}], body
+
     def test_duplicate_keys_are_400(self, stack):
         token = register(stack)["access_token"]
         status, _, _ = stack.request(

@@ -249,7 +249,14 @@ package final class GatewayPipeline: RequestPipeline {
             body.writeBytes(self.scratch)
             self.respond(exchange, .json(status, body))
         case .failure(let failure):
-            self.respond(exchange, self.problem(exchange, UpstreamProblem.problem(for: failure)))
+            var problem = UpstreamProblem.problem(for: failure)
+            if failure.failure.origin == .server, failure.failure.error.code == .invalidArgument,
+                let details = failure.failure.error.metadata.bytes(FieldViolationErrors.metadataKey)
+            {
+                problem.errors = FieldViolationErrors.errors(
+                    details: details, route: binding.route, transcoder: transcoder, body: exchange.request.body)
+            }
+            self.respond(exchange, self.problem(exchange, problem))
         }
     }
 
