@@ -16,8 +16,23 @@ package final class EdgeServer: Sendable {
     package final class LoopContext {
         package let pipeline: any RequestPipeline
         let requestIDs = RequestIDGenerator()
+        /// This loop's open connections, so a drain that runs out of time can close them.
+        private var connections: [ObjectIdentifier: any Channel] = [:]
 
         package init(pipeline: any RequestPipeline) { self.pipeline = pipeline }
+
+        /// Keeps `channel` until it closes (on its loop, which is this context's).
+        func track(_ channel: any Channel) {
+            let id = ObjectIdentifier(channel)
+            self.connections[id] = channel
+            channel.closeFuture.assumeIsolated().whenComplete { _ in self.connections[id] = nil }
+        }
+
+        /// Closes every connection still open (the drain ran out of time): their exchanges are
+        /// cancelled, and with them their upstream calls.
+        func closeAll() {
+            for channel in self.connections.values { channel.close(promise: nil) }
+        }
     }
 
     package struct Configuration: Sendable {
@@ -35,11 +50,16 @@ package final class EdgeServer: Sendable {
     private let channel: any Channel
     private let quiescing: ServerQuiescingHelper
     private let drainTimeout: Duration
+    private let contexts: [NIOLoopBound<LoopContext>]
 
-    private init(channel: any Channel, quiescing: ServerQuiescingHelper, drainTimeout: Duration) {
+    private init(
+        channel: any Channel, quiescing: ServerQuiescingHelper, drainTimeout: Duration,
+        contexts: [NIOLoopBound<LoopContext>]
+    ) {
         self.channel = channel
         self.quiescing = quiescing
         self.drainTimeout = drainTimeout
+        self.contexts = contexts
     }
 
     /// The bound address (port 0 resolved).
@@ -76,6 +96,7 @@ package final class EdgeServer: Sendable {
                     guard let context = perLoop[ObjectIdentifier(channel.eventLoop)]?.value else {
                         throw ChannelError.ioOnClosedChannel
                     }
+                    context.track(channel)
                     let allocator = channel.allocator
                     let detector = ProtocolDetector { handlerContext, detected in
                         let operations = handlerContext.pipeline.syncOperations
@@ -100,22 +121,27 @@ package final class EdgeServer: Sendable {
                 }
             }
             .bind(host: configuration.host, port: configuration.port).get()
-        return EdgeServer(channel: channel, quiescing: quiescing, drainTimeout: configuration.drainTimeout)
+        return EdgeServer(
+            channel: channel, quiescing: quiescing, drainTimeout: configuration.drainTimeout,
+            contexts: Array(perLoop.values))
     }
 
-    /// Stops accepting, drains connections up to the drain timeout, then returns.
-    /// HTTP/2 connections close themselves once their streams finish (or at their own drain
-    /// timeout); HTTP/1.1 ones after the answer in flight.
+    /// Stops accepting, drains connections up to the drain timeout, closes what is still open
+    /// then, and returns once every connection is closed. HTTP/2 connections close themselves
+    /// once their streams finish; HTTP/1.1 ones after the answer in flight.
     package func shutdownGracefully() async {
         let drained = self.channel.eventLoop.makePromise(of: Void.self)
         self.quiescing.initiateShutdown(promise: drained)
-        let drainTimeout = self.drainTimeout
-        // Shutdown only, never a request's path: wait for the drain or its timeout, whichever first.
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await drained.futureResult.get() }
-            group.addTask { try? await Task.sleep(for: drainTimeout) }
-            await group.next()
-            group.cancelAll()
+        // Shutdown only, never a request's path: if the drain outlives its timeout, what is
+        // still open closes then, each connection on its own loop. (A task group racing the
+        // drain against a sleep would not do: the group waits for the drain either way.)
+        let contexts = self.contexts
+        let deadline = self.channel.eventLoop.scheduleTask(in: TimeAmount(self.drainTimeout)) {
+            for context in contexts {
+                context.eventLoop.execute { context.value.closeAll() }
+            }
         }
+        try? await drained.futureResult.get()
+        deadline.cancel()
     }
 }

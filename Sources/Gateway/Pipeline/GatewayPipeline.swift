@@ -4,7 +4,7 @@ package import Logging
 package import NIOCore
 import NIOHTTP1
 import RPC
-import Tokens
+package import Tokens
 import Transcoding
 package import Upstream
 
@@ -58,6 +58,18 @@ package final class GatewayPipeline: RequestPipeline {
     /// Fetches the JWKS now (at start; later fetches happen on unknown keys).
     package func refreshKeys() {
         self.jwks?.refresh(authenticator: self.authenticator) { _ in }
+    }
+
+    /// Hands every key set this loop fetches to `share` (the app passes them to the other
+    /// loops), so a rotated key fetched once is known everywhere, even if the JWKS then goes down.
+    package func shareFetchedKeys(_ share: @escaping (TokenKeySet) -> Void) {
+        self.jwks?.onFetched = share
+    }
+
+    /// Keys another loop fetched.
+    package func adoptKeys(_ keys: TokenKeySet) {
+        assert(self.eventLoop.inEventLoop, "the pipeline runs on its own loop")
+        self.authenticator.replaceKeys(keys)
     }
 
     // MARK: RequestPipeline
