@@ -87,6 +87,7 @@ package final class GatewayApp: Sendable {
         edgeConfiguration.port = state.configuration.listen.port
         edgeConfiguration.limits = state.configuration.limits.edge
         edgeConfiguration.drainTimeout = state.configuration.drainTimeout
+        edgeConfiguration.metricsName = "rest"
         let edge = try await EdgeServer.start(configuration: edgeConfiguration, group: self.group) { loop in
             EdgeServer.LoopContext(pipeline: perLoop[ObjectIdentifier(loop)]!.value)
         }

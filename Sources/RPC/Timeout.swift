@@ -43,7 +43,8 @@ enum Timeout {
         if amount <= 99_999_999 { return Self.text(amount, unit: UInt8(ascii: "S")) }
         amount = Self.divideRoundingUp(nanoseconds, 60_000_000_000)
         if amount <= 99_999_999 { return Self.text(amount, unit: UInt8(ascii: "M")) }
-        return Self.text(min(Self.divideRoundingUp(nanoseconds, 3_600_000_000_000), 99_999_999), unit: UInt8(ascii: "H"))
+        return Self.text(
+            min(Self.divideRoundingUp(nanoseconds, 3_600_000_000_000), 99_999_999), unit: UInt8(ascii: "H"))
     }
 
     /// At most 8 digits and the unit: 9 bytes, which a String holds inline.

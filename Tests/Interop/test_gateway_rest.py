@@ -429,6 +429,27 @@ class TestOperations:
         assert 'http_server_requests{route="-",status="404"}' in text
         assert "http_server_request_duration_bucket" in text
 
+    def test_metrics_gauge_open_connections(self, stack):
+        import re
+
+        def open_connections():
+            text = self.admin(stack, "GET", "/metrics")[1].decode()
+            match = re.search(r'^http_server_open_connections\{listener="rest"\} (\S+)$', text, re.MULTILINE)
+            assert match, text
+            return float(match.group(1))
+
+        before = open_connections()
+        held = [stack.connection() for _ in range(3)]
+        for connection in held:
+            stack.request("GET", "/health", connection=connection)
+        assert open_connections() == before + 3
+        for connection in held:
+            connection.close()
+        deadline = time.monotonic() + 5
+        while open_connections() != before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert open_connections() == before
+
     def test_routes_clusters_and_config(self, stack):
         status, body = self.admin(stack, "GET", "/admin/routes")
         routes = json.loads(body)["routes"]

@@ -172,7 +172,8 @@ import Testing
         var probes: [Probe] = []
         for index in 0..<20 {
             probes.append(
-                self.startCall(pair, deadline: loop.now + .milliseconds(Int64(1000 - index * 10)), deadlines: deadlines))
+                self.startCall(pair, deadline: loop.now + .milliseconds(Int64(1000 - index * 10)), deadlines: deadlines)
+            )
         }
         try pair.exchange()
         #expect(deadlines.count == 20)

@@ -1,3 +1,4 @@
+import CoreMetrics
 package import HTTP2
 package import NIOCore
 import NIOExtras
@@ -18,6 +19,9 @@ package final class EdgeServer: Sendable {
         let requestIDs = RequestIDGenerator()
         /// This loop's open connections, so a drain that runs out of time can close them.
         private var connections: [ObjectIdentifier: any Channel] = [:]
+        /// `http.server.open_connections` (Prometheus: `http_server_open_connections`), set by
+        /// the server: one update per connection opened or closed, never per request.
+        var openConnections: Meter?
 
         package init(pipeline: any RequestPipeline) { self.pipeline = pipeline }
 
@@ -25,7 +29,11 @@ package final class EdgeServer: Sendable {
         func track(_ channel: any Channel) {
             let id = ObjectIdentifier(channel)
             self.connections[id] = channel
-            channel.closeFuture.assumeIsolated().whenComplete { _ in self.connections[id] = nil }
+            self.openConnections?.increment()
+            channel.closeFuture.assumeIsolated().whenComplete { _ in
+                self.connections[id] = nil
+                self.openConnections?.decrement()
+            }
         }
 
         /// Closes every connection still open (the drain ran out of time): their exchanges are
@@ -40,6 +48,9 @@ package final class EdgeServer: Sendable {
         package var port = 8080
         package var limits = EdgeLimits.defaults
         package var http2 = HTTP2.Configuration()
+        /// The listener's name in metrics (`listener` dimension of the open connections gauge);
+        /// nil: not counted.
+        package var metricsName: String?
         /// How long a graceful shutdown waits for exchanges in flight.
         package var drainTimeout: Duration = .seconds(10)
         package var backlog: Int32 = 1024
@@ -71,9 +82,15 @@ package final class EdgeServer: Sendable {
         makeContext: @escaping @Sendable (any EventLoop) -> LoopContext
     ) async throws -> EdgeServer {
         var contexts: [ObjectIdentifier: NIOLoopBound<LoopContext>] = [:]
+        let metricsName = configuration.metricsName
         for loop in group.makeIterator() {
             contexts[ObjectIdentifier(loop)] = try await loop.submit {
-                NIOLoopBound(makeContext(loop), eventLoop: loop)
+                let context = makeContext(loop)
+                if let metricsName {
+                    context.openConnections = Meter(
+                        label: "http.server.open_connections", dimensions: [("listener", metricsName)])
+                }
+                return NIOLoopBound(context, eventLoop: loop)
             }.get()
         }
         let perLoop = contexts

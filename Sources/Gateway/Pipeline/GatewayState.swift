@@ -105,7 +105,8 @@ package final class GatewayState: Sendable {
         }
 
         var generator = OpenAPIGenerator(registry: registry, routes: routes, options: options)
-        let policies = Dictionary(self.bindings.map { ($0.route.declarationOrder, $0.policy.auth ?? .optional) }) { a, _ in a
+        let policies = Dictionary(self.bindings.map { ($0.route.declarationOrder, $0.policy.auth ?? .optional) }) {
+            a, _ in a
         }
         generator.authentication = { route in
             switch policies[route.declarationOrder] ?? .optional {
