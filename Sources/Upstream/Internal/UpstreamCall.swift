@@ -30,6 +30,10 @@ final class UpstreamCall {
     var holdsRetry = false
     /// The timer of the pending wait or the backoff.
     var timer: Scheduled<Void>?
+    /// When the attempt in flight started (its endpoint breaker's slow-call measure).
+    var attemptStarted: NIODeadline
+    /// How the endpoint's breaker admitted the attempt in flight (nil: no endpoint breaker).
+    var endpointAdmission: CircuitBreaker.Admission?
 
     init(
         method: MethodDescriptor, request: ByteBuffer, metadata: Metadata, deadline: NIODeadline,
@@ -40,6 +44,7 @@ final class UpstreamCall {
         self.metadata = metadata
         self.deadline = deadline
         self.started = started
+        self.attemptStarted = started
         self.admission = admission
         self.onComplete = onComplete
     }
