@@ -125,6 +125,7 @@ package final class Cluster: Sendable {
     }
 
     /// Stops re-resolving and drains every connection (calls in flight finish; waiting ones fail).
+    /// Every started cluster must be shut down: until then its pools and connections hold each other.
     package func shutDown() async {
         let task = self.resolveTask.withLock { task in
             defer { task = nil }

@@ -7,7 +7,7 @@ extension LoopPool {
     /// `deadlineMargin` for the caller's own work after the answer, but never less than half the
     /// budget left.
     func attemptDeadline(_ deadline: NIODeadline, now: NIODeadline) -> NIODeadline {
-        let margin = TimeAmount(self.configuration.deadlineMargin)
+        let margin = self.deadlineMargin
         guard margin > .zero, deadline > now else { return deadline }
         let half = TimeAmount.nanoseconds((deadline - now).nanoseconds / 2)
         return max(deadline - margin, now + half)

@@ -80,14 +80,14 @@ extension LoopPool {
                 healthyThreshold: health?.healthyThreshold ?? 1, unhealthyThreshold: health?.unhealthyThreshold ?? 1),
             breaker: self.configuration.endpointCircuitBreaker.map { CircuitBreaker(configuration: $0) })
         if let health, let first = subchannels.first {
-            endpoint.checker = HealthChecker(subchannel: first, configuration: health) { [weak self, weak endpoint] in
-                guard let self, let endpoint else { return }
-                self.healthResult($0, for: endpoint)
+            // Strong captures, the cycle broken in `shutDown(_:)`: no weak reference to the pool or
+            // the endpoint, which would give them side tables and slow every retain on a call's path.
+            endpoint.checker = HealthChecker(subchannel: first, configuration: health) { result in
+                self.healthResult(result, for: endpoint)
             }
         }
         for subchannel in subchannels {
-            subchannel.onStateChange = { [weak self, weak endpoint] subchannel, state in
-                guard let self, let endpoint else { return }
+            subchannel.onStateChange = { subchannel, state in
                 self.subchannelChanged(subchannel, state, endpoint: endpoint)
             }
         }
@@ -181,10 +181,15 @@ extension LoopPool {
         }
     }
 
+    /// Stops the endpoint's checks and drains its connections, and breaks the pool <-> endpoint
+    /// cycles `makeEndpoint` made.
     private func shutDown(_ endpoint: EndpointSlot) {
         endpoint.checker?.stop()
         endpoint.checker = nil
-        for subchannel in endpoint.subchannels { subchannel.shutDown() }
+        for subchannel in endpoint.subchannels {
+            subchannel.shutDown()
+            subchannel.onStateChange = nil
+        }
     }
 
     func metadata(_ endpoint: EndpointSlot) -> Logger.Metadata {

@@ -23,6 +23,8 @@ package final class LoopPool {
     var picker: EndpointPicker
     var ejectionDecay: Scheduled<Void>?
     var isShutDown = false
+    /// `configuration.deadlineMargin`, converted once (no `Duration` arithmetic on a call's path).
+    let deadlineMargin: TimeAmount
 
     init(eventLoop: any EventLoop, configuration: ClusterConfiguration, logger: Logger, metrics: UpstreamMetrics) {
         self.eventLoop = eventLoop
@@ -31,6 +33,7 @@ package final class LoopPool {
         self.metrics = metrics
         self.breaker = CircuitBreaker(configuration: configuration.circuitBreaker)
         self.picker = EndpointPicker(policy: configuration.loadBalancing)
+        self.deadlineMargin = TimeAmount(configuration.deadlineMargin)
         self.retryBudget = RetryBudget(
             share: configuration.retry.budgetShare, minimum: configuration.retry.minRetryConcurrency)
     }

@@ -56,8 +56,12 @@ final class UpstreamCall {
 }
 
 /// Cancels a cluster call (the client went away, a sibling call failed). Use it on the call's loop.
+///
+/// It holds its pool strongly: a weak reference would give the pool a side table, and every
+/// retain and release of it on a call's path would take the slow path (~1000 instructions a call,
+/// measured with callgrind). The pool outlives its calls anyway.
 package struct UpstreamCallHandle {
-    private weak var pool: LoopPool?
+    private let pool: LoopPool?
     private let call: UpstreamCall?
 
     init(pool: LoopPool?, call: UpstreamCall?) {
