@@ -96,7 +96,8 @@ import Upstream
             guard case .failure(let failure) = result else { continue }
             failed += 1
             #expect(failure.code == .deadlineExceeded)
-            #expect(elapsed >= .milliseconds(250) && elapsed < .milliseconds(400), "answered after \(elapsed)")
+            // At the budget less the deadline margin (2 ms) kept for the caller's own work, never later.
+            #expect(elapsed >= .milliseconds(248) && elapsed < .milliseconds(400), "answered after \(elapsed)")
         }
         #expect(failed == 3, "three deadline faults eject the stopped endpoint")
         let lastFailure = outcomes.lastIndex { if case .failure = $0.0 { true } else { false } } ?? 0

@@ -65,10 +65,13 @@ package final class Subchannel: ConnectionDelegate {
         return min(connection.remoteMaxConcurrentStreams, self.configuration.maxConcurrentStreams)
     }
 
-    /// Ready, with a free stream.
+    /// Ready, with a free stream. (Reads the state once: a pool asks this on every pick.)
     package var hasCapacity: Bool {
-        guard let connection = self.machine.readyConnection, connection.isAcceptingStreams else { return false }
-        return connection.activeStreamCount < self.maxConcurrentStreams
+        guard let connection = self.machine.readyConnection, connection.isAcceptingStreams,
+            connection.hasRemoteSettings
+        else { return false }
+        return connection.activeStreamCount
+            < min(connection.remoteMaxConcurrentStreams, self.configuration.maxConcurrentStreams)
     }
 
     /// Starts connecting now rather than on first use (idle only).
