@@ -38,7 +38,8 @@ package final class Cluster: Sendable {
             pools[ObjectIdentifier(loop)] = NIOLoopBoundBox.makeBoxSendingValue(
                 LoopPool(
                     eventLoop: loop, configuration: configuration, logger: logger,
-                    metrics: UpstreamMetrics(cluster: configuration.name, factory: metricsFactory)),
+                    metrics: UpstreamMetrics(
+                        cluster: configuration.name, loop: loops.count - 1, factory: metricsFactory)),
                 eventLoop: loop)
         }
         self.pools = pools

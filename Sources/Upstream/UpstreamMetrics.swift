@@ -7,7 +7,9 @@ import RPC
 ///
 /// Names follow OpenTelemetry: `rpc.client.duration` by cluster, method and status code;
 /// `upstream.retries`, `upstream.retries.over_budget`, `upstream.ejections`, `upstream.rejections` (by reason) counters;
-/// `upstream.breaker.transitions` by state; `upstream.health.changes` by result.
+/// `upstream.breaker.transitions` by state; `upstream.health.changes` by result; and the gauge
+/// `upstream.breaker.state` by cluster and event loop (each loop has its own breaker): 0 closed,
+/// 1 half-open, 2 open.
 final class UpstreamMetrics {
     private struct DurationKey: Hashable {
         var path: String
@@ -29,12 +31,13 @@ final class UpstreamMetrics {
     private let breakerOpened: Counter
     private let breakerHalfOpened: Counter
     private let breakerClosed: Counter
+    private let breakerState: Gauge
     /// Transitions of the per-endpoint breakers, by state (the endpoint is in the log, not a label).
     private let endpointBreakerTransitions: [CircuitBreaker.Transition: Counter]
     private let becameHealthy: Counter
     private let becameUnhealthy: Counter
 
-    init(cluster: String, factory: any MetricsFactory) {
+    init(cluster: String, loop: Int = 0, factory: any MetricsFactory) {
         self.cluster = cluster
         self.factory = factory
         let dimensions = [("cluster", cluster)]
@@ -45,6 +48,9 @@ final class UpstreamMetrics {
             label: "upstream.rejections", dimensions: dimensions + [("reason", "circuit_open")], factory: factory)
         self.overloadRejections = Counter(
             label: "upstream.rejections", dimensions: dimensions + [("reason", "overloaded")], factory: factory)
+        self.breakerState = Gauge(
+            label: "upstream.breaker.state", dimensions: dimensions + [("loop", String(loop))], factory: factory)
+        self.breakerState.record(0)
         self.breakerOpened = Counter(
             label: "upstream.breaker.transitions", dimensions: dimensions + [("state", "open")], factory: factory)
         self.breakerHalfOpened = Counter(
@@ -119,9 +125,15 @@ final class UpstreamMetrics {
 
     func breakerChanged(_ transition: CircuitBreaker.Transition) {
         switch transition {
-        case .opened: self.breakerOpened.increment()
-        case .halfOpened: self.breakerHalfOpened.increment()
-        case .closed: self.breakerClosed.increment()
+        case .opened:
+            self.breakerOpened.increment()
+            self.breakerState.record(2)
+        case .halfOpened:
+            self.breakerHalfOpened.increment()
+            self.breakerState.record(1)
+        case .closed:
+            self.breakerClosed.increment()
+            self.breakerState.record(0)
         }
     }
 

@@ -141,6 +141,8 @@ import Upstream
             #expect(ContinuousClock.now - started < .milliseconds(500))
             let opened = await cluster.snapshot().loops[0].breaker
             #expect(opened.description == "open")
+            let state = try metrics.expectGauge("upstream.breaker.state", [("cluster", "test"), ("loop", "0")])
+            #expect(state.lastValue == 2, "the gauge says open")
             try await Task.sleep(for: .milliseconds(450))
             for _ in 0..<2 {
                 let probe = await cluster.result(TestMethods.unary, TestMethods.echo())
@@ -151,6 +153,7 @@ import Upstream
             }
             let closed = await cluster.snapshot().loops[0].breaker
             #expect(closed == .closed)
+            #expect(state.lastValue == 0, "the gauge says closed")
         }
         let cluster = ("cluster", "test")
         #expect(
