@@ -28,6 +28,8 @@ package enum EngagementServiceApp {
         package let runner: ServiceRunner
         package let hub: CountsHub
         package let pool: RedisPool
+        /// The store's commands: pipelined on the calling event loop's own connection.
+        package let redis: RedisLoopClient
         private let videoConnection: ClientConnection
 
         /// - Parameters:
@@ -42,7 +44,9 @@ package enum EngagementServiceApp {
                 configuration: try configuration.redisPool(), eventLoopGroup: eventLoopGroup, logger: logger)
             let subscriber = RedisSubscriber(
                 configuration: try configuration.redisSubscriber(), eventLoopGroup: eventLoopGroup, logger: logger)
-            let store = RedisEngagementStore(client: pool, presenceWindow: configuration.presenceWindow)
+            let redis = RedisLoopClient(
+                configuration: try configuration.redisPool(), eventLoopGroup: eventLoopGroup, logger: logger)
+            let store = RedisEngagementStore(client: redis, presenceWindow: configuration.presenceWindow)
             let videoConnection = ClientConnection(
                 host: configuration.videos.host, port: configuration.videos.port, eventLoop: eventLoopGroup.next(),
                 logger: logger)
@@ -58,6 +62,7 @@ package enum EngagementServiceApp {
                 handleSignals: handleSignals)
             self.hub = hub
             self.pool = pool
+            self.redis = redis
             self.videoConnection = videoConnection
         }
 
@@ -86,6 +91,7 @@ package enum EngagementServiceApp {
         private func close() async {
             await self.videoConnection.close()
             await self.pool.shutdown()
+            await self.redis.shutdown()
         }
     }
 

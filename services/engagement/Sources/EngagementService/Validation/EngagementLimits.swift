@@ -1,5 +1,6 @@
 import Foundation
 import RPC
+import ServiceSupport
 
 /// Request checks, each failing INVALID_ARGUMENT with a message naming the field.
 enum EngagementLimits {
@@ -10,10 +11,10 @@ enum EngagementLimits {
 
     /// The canonical (lower-case) form of a video UUID.
     static func videoID(_ text: String, field: String = "video_id") throws(RPCError) -> String {
-        guard let id = UUID(uuidString: text) else {
+        guard let id = UUID(hyphenated: text) else {
             throw RPCError(code: .invalidArgument, message: "\(field) must be a UUID")
         }
-        return id.uuidString.lowercased()
+        return id.lowercasedString
     }
 
     /// Canonical, de-duplicated ids in request order; `minimum`...100 of them.

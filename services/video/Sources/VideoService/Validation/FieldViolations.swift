@@ -1,5 +1,6 @@
 package import Foundation
 package import RPC
+import ServiceSupport
 
 /// Collects what is wrong with a request's fields, then fails with one INVALID_ARGUMENT that
 /// names each field (`title: must be 1 to 200 characters; tags[3]: must be a string`).
@@ -100,7 +101,6 @@ package struct FieldViolations: Sendable {
 
     /// A hyphenated UUID (36 characters, either case); nil otherwise.
     package static func parseUUID(_ value: String) -> UUID? {
-        guard value.utf8.count == 36 else { return nil }
-        return UUID(uuidString: value)
+        UUID(hyphenated: value)
     }
 }
