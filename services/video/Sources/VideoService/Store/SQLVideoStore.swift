@@ -104,8 +104,8 @@ package struct SQLVideoStore: VideoStore {
     // MARK: Rows
 
     private static func record(_ row: any SQLRow) throws -> VideoRecord {
-        guard let id = UUID(uuidString: try row.decode(column: "id", as: String.self)),
-            let owner = UUID(uuidString: try row.decode(column: "owner_id", as: String.self))
+        guard let id = UUID(hyphenated: try row.decode(column: "id", as: String.self)),
+            let owner = UUID(hyphenated: try row.decode(column: "owner_id", as: String.self))
         else { throw DatabaseError(code: .other, cause: CorruptRow(column: "id")) }
         return VideoRecord(
             id: id, ownerID: owner,
