@@ -208,10 +208,11 @@ profile() {  # key: perf record on the server while h2load runs for PERF_SECONDS
     local perf_pid=$!
     h2load -D "$PERF_SECONDS" -c "$C" -m "$M" "${args[@]}" -d "${BODY[$1]}" "$(url "$1")" > /dev/null || true
     wait "$perf_pid" || true
-    perf report -i "$data" --no-children --sort symbol --percent-limit 1 --stdio 2> /dev/null \
-        | grep -v '^$' | grep -E '^ +[0-9]' > "$OUT/perf-$1.txt" || true
-    perf report -i "$data" --no-children --sort dso --stdio 2> /dev/null | grep -E '^ +[0-9]' \
-        > "$OUT/perf-$1.dso.txt" || true
+    # Flat (-g none): the top symbols and libraries, white space squeezed.
+    perf report -i "$data" --no-children -g none --sort symbol --percent-limit 1 --stdio 2> /dev/null \
+        | grep -E '^ +[0-9.]+%' | sed 's/  */ /g' > "$OUT/perf-$1.txt" || true
+    perf report -i "$data" --no-children -g none --sort dso --stdio 2> /dev/null \
+        | grep -E '^ +[0-9.]+%' | sed 's/  */ /g' > "$OUT/perf-$1.dso.txt" || true
     rm -f "$data"
 }
 
