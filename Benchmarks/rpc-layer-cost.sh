@@ -37,7 +37,7 @@ REPEAT="${REPEAT:-5}"
 OUT="${OUT:-$root/Benchmarks/results/rpc-layer-cost-$(date -u +%Y%m%dT%H%M%SZ)}"
 
 for binary in "$BENCH" "$SERVER"; do
-    [[ -x "$binary" ]] || { echo "no $binary (swift build -c release --scratch-path .build-release --product halo-rpc-bench; swift build --product halo-rpc-interop)" >&2; exit 1; }
+    [[ -x "$binary" ]] || { echo "no $binary (swift build -c release --static-swift-stdlib --scratch-path .build-release --product halo-rpc-bench; swift build --product halo-rpc-interop)" >&2; exit 1; }
 done
 command -v valgrind > /dev/null || { echo "valgrind is not installed (apt-get install valgrind)" >&2; exit 1; }
 mkdir -p "$OUT"

@@ -26,7 +26,7 @@
 # fsync off (a throwaway cluster): CreateVideo on it measures the service, not a disk.
 #
 # Knobs: BIN_DIR (default .build/release: halo-video, halo-engagement, halo-rpc-interop; build them with
-#   swift build -c release --product halo-video   (and --product halo-engagement, --product halo-rpc-interop)),
+#   swift build -c release --static-swift-stdlib --product halo-video   (and --product halo-engagement, --product halo-rpc-interop)),
 # DATABASES (sqlite postgres) CALLS REPEAT N N_WRITE C M WARMUP_N TRANSPORT_THREADS PERF PERF_SECONDS OUT.
 # Stops only the processes it started.
 set -euo pipefail
@@ -57,7 +57,7 @@ for tool in h2load nghttp python3; do
     command -v "$tool" >/dev/null || die "$tool missing (h2load and nghttp: apt-get install nghttp2-client)"
 done
 for binary in halo-video halo-engagement halo-rpc-interop; do
-    [[ -x "$BIN_DIR/$binary" ]] || die "$BIN_DIR/$binary missing: swift build -c release --product $binary"
+    [[ -x "$BIN_DIR/$binary" ]] || die "$BIN_DIR/$binary missing: swift build -c release --static-swift-stdlib --product $binary"
 done
 ((PERF == 0)) || command -v perf >/dev/null || die "PERF=1 needs perf (apt-get install linux-perf)"
 

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SMALL=${SMALL:-50}
 LARGE=${LARGE:-250}
-swift build -c release --product halo-transcode-bench >&2
+swift build -c release --static-swift-stdlib --product halo-transcode-bench >&2
 bench=.build/release/halo-transcode-bench
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
