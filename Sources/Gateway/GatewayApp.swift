@@ -165,6 +165,8 @@ package final class GatewayApp: Sendable {
                 name: name, endpoints: settings.endpoints.compactMap(ClusterConfiguration.Endpoint.init))
             cluster.connectionsPerEndpoint = settings.connectionsPerEndpoint
             cluster.connectTimeout = settings.connectTimeout
+            cluster.deadlineMargin = settings.deadlineMargin
+            cluster.endpointCircuitBreaker = settings.endpointCircuitBreaker ? .defaults : nil
             if let service = settings.healthCheckService {
                 cluster.healthCheck?.service = service
             } else {

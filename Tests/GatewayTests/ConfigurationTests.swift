@@ -45,6 +45,19 @@ struct ConfigurationTests {
         #expect(error?.key == key, "\(error.map { "\($0)" } ?? "no error")")
     }
 
+    @Test func clusterResilienceKeys() throws {
+        let configuration = try GatewayConfiguration.parse(
+            yaml: """
+                clusters:
+                  video: {endpoints: ["127.0.0.1:1"], deadline_margin: 5ms, endpoint_circuit_breaker: true}
+                  auth: {endpoints: ["127.0.0.1:2"]}
+                """)
+        #expect(configuration.clusters["video"]?.deadlineMargin == .milliseconds(5))
+        #expect(configuration.clusters["video"]?.endpointCircuitBreaker == true)
+        #expect(configuration.clusters["auth"]?.deadlineMargin == .milliseconds(2))
+        #expect(configuration.clusters["auth"]?.endpointCircuitBreaker == false)
+    }
+
     @Test func theEnvironmentOverridesAddressesAndPorts() throws {
         let configuration = try GatewayConfiguration.parse(
             yaml: Self.minimal,

@@ -85,13 +85,19 @@ extension GatewayConfiguration {
         /// The service name asked in grpc.health.v1 ("" is the whole server); nil turns active
         /// health checks off.
         package var healthCheckService: String? = ""
+        /// Taken off each attempt's deadline before it is sent upstream as `grpc-timeout`, for the
+        /// gateway's own work on the answer.
+        package var deadlineMargin: Duration = .milliseconds(2)
+        /// A breaker per endpoint as well as the cluster's: catches an endpoint failing every other
+        /// call, which outlier ejection (consecutive faults) never sees.
+        package var endpointCircuitBreaker = false
 
         package init(endpoints: [String]) { self.endpoints = endpoints }
 
         package init(from decoder: any Decoder) throws {
             try decoder.refuseUnknownKeys([
                 "endpoints", "connections_per_endpoint", "connect_timeout", "required", "health_check_service",
-                "health_check",
+                "health_check", "deadline_margin", "endpoint_circuit_breaker",
             ])
             let container = try decoder.container(keyedBy: AnyCodingKey.self)
             self.endpoints = try container.decode([String].self, forKey: AnyCodingKey("endpoints"))
@@ -110,6 +116,12 @@ extension GatewayConfiguration {
                 self.connectTimeout = timeout.duration
             }
             self.required = try container.decodeIfPresent(Bool.self, forKey: AnyCodingKey("required")) ?? true
+            if let margin = try container.decodeIfPresent(ConfigDuration.self, forKey: AnyCodingKey("deadline_margin"))
+            {
+                self.deadlineMargin = margin.duration
+            }
+            self.endpointCircuitBreaker =
+                try container.decodeIfPresent(Bool.self, forKey: AnyCodingKey("endpoint_circuit_breaker")) ?? false
             if try container.decodeIfPresent(Bool.self, forKey: AnyCodingKey("health_check")) == false {
                 self.healthCheckService = nil
             } else {
