@@ -16,7 +16,9 @@ package final class GatewayPipeline: RequestPipeline {
     package private(set) var state: GatewayState
     private var pools: [String: LoopPool]
     let authenticator: EdgeAuthenticator
-    private var jwks: JWKSRefresher?
+    var jwks: JWKSRefresher?
+    /// Pass-through methods seen on this loop, for metrics (bounded: `GatewayPipeline+GRPC.swift`).
+    var grpcMethods: [String: MethodDescriptor] = [:]
     private let accessLog: Logger
     private let metrics = RequestMetrics()
     private let allocator = ByteBufferAllocator()
@@ -117,7 +119,9 @@ package final class GatewayPipeline: RequestPipeline {
                 self.problem(exchange, Self.invalidToken("tokens are accepted only in the Authorization header")))
         }
 
-        if let refusal = Self.mediaTypeRefusal(request, takesBody: binding.route.body != .none) {
+        if let refusal = binding.method.kind == .serverStreaming
+            ? Self.streamRefusal(request) : Self.mediaTypeRefusal(request, takesBody: binding.route.body != .none)
+        {
             return self.reject(exchange, self.problem(exchange, refusal))
         }
         return .readBody(limit: self.state.configuration.limits.maxBodyBytes)
@@ -204,6 +208,12 @@ package final class GatewayPipeline: RequestPipeline {
             for value in request.headers[canonicalForm: name] { metadata.add(name, String(value)) }
         }
         let deadline = request.receivedAt + TimeAmount(binding.policy.timeout ?? .seconds(5))
+        if binding.method.kind == .serverStreaming {
+            self.callStreaming(
+                exchange, binding: binding, state: state, pool: pool, request: message.framed(), metadata: metadata,
+                deadline: deadline)
+            return
+        }
         guard binding.compositions.isEmpty else {
             self.callComposed(
                 exchange, binding: binding, state: state, pool: pool, request: message.framed(), metadata: metadata,
@@ -270,7 +280,7 @@ package final class GatewayPipeline: RequestPipeline {
     }
 
     /// Metrics and the access log line of an answered request.
-    private func record(_ exchange: Exchange, _ response: GatewayResponse) {
+    func record(_ exchange: Exchange, _ response: GatewayResponse, bytesOut: Int? = nil) {
         let request = exchange.request
         let elapsed = (self.eventLoop.now - request.receivedAt).nanoseconds
         let index = exchange.bindingIndex
@@ -284,7 +294,7 @@ package final class GatewayPipeline: RequestPipeline {
                 "path": "\(request.path)", "status": "\(response.status)",
                 "route": "\(exchange.bindingIndex >= 0 ? self.state.bindings[exchange.bindingIndex].name : "-")",
                 "duration_us": "\(elapsed / 1000)",
-                "bytes_in": "\(request.body.readableBytes)", "bytes_out": "\(response.body.readableBytes)",
+                "bytes_in": "\(request.body.readableBytes)", "bytes_out": "\(bytesOut ?? response.body.readableBytes)",
                 "user": "\(exchange.identity.userID?.uuidString.lowercased() ?? "-")",
             ])
     }
