@@ -82,6 +82,8 @@ package final class GatewayPipeline: RequestPipeline {
         }
         switch lookup {
         case .notFound:
+            // gRPC-Web calls (`/package.Service/Method`) match no REST route.
+            if let admission = self.admitGRPCWeb(exchange) { return admission }
             return self.reject(
                 exchange, self.problem(exchange, Problem(code: .notFound, detail: "no route for this path")))
         case .methodNotAllowed(let allowed):
@@ -171,6 +173,11 @@ package final class GatewayPipeline: RequestPipeline {
 
     /// Transcodes the request, calls upstream within the route's budget, answers.
     private func call(_ exchange: Exchange) {
+        // Only gRPC-Web calls are admitted without a route (`GatewayPipeline+GRPCWeb.swift`).
+        guard exchange.bindingIndex >= 0 else {
+            self.callGRPCWeb(exchange)
+            return
+        }
         let state = self.state
         let binding = state.bindings[exchange.bindingIndex]
         guard let pool = self.pools[binding.cluster] else {
@@ -264,7 +271,7 @@ package final class GatewayPipeline: RequestPipeline {
     }
 
     /// An answer given from `admit`, before the body: counted and logged like every other.
-    private func reject(_ exchange: Exchange, _ response: GatewayResponse) -> Admission {
+    func reject(_ exchange: Exchange, _ response: GatewayResponse) -> Admission {
         self.record(exchange, response)
         return .respond(response)
     }
