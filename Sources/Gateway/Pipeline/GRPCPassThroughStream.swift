@@ -50,6 +50,11 @@ final class GRPCPassThroughStream: StreamHandler, UpstreamStreamDelegate {
     private var heldResponseBytes = 0
     private var responseStarted = false
     private var cursor = GRPCFrameCursor()
+    // For the access log line and the answer's `x-request-id`.
+    private var requestID = ""
+    private var path = ""
+    private var receivedAt = NIODeadline.uptimeNanoseconds(0)
+    private var userID: String?
 
     init(pipeline: GatewayPipeline, requestIDs: RequestIDGenerator) {
         self.pipeline = pipeline
@@ -61,6 +66,7 @@ final class GRPCPassThroughStream: StreamHandler, UpstreamStreamDelegate {
     func streamReceivedHeaders(_ stream: HTTP2.Stream, headers: [Header], endStream: Bool) {
         guard case .awaitingHead = self.state else { return }  // trailers from the caller: nothing to say
         self.client = stream
+        self.receivedAt = stream.eventLoop.now
         let configuration = self.pipeline.state.configuration
         var path: String?
         var timeout: Duration?
@@ -88,7 +94,9 @@ final class GRPCPassThroughStream: StreamHandler, UpstreamStreamDelegate {
         }
         let policy = configuration.grpc.auth(for: service)
         var forwarded = Self.forwardedHeaders(headers, policy: policy)
-        forwarded.append(Header("x-request-id", self.requestIDs.requestID(echoing: requestID)))
+        self.path = path
+        self.requestID = self.requestIDs.requestID(echoing: requestID)
+        forwarded.append(Header("x-request-id", self.requestID))
         let budget = min(timeout ?? configuration.grpc.defaultTimeout, configuration.grpc.maxTimeout)
         var call = Call(
             service: service, path: path, cluster: cluster, headers: forwarded, policy: policy, token: nil,
@@ -179,7 +187,8 @@ final class GRPCPassThroughStream: StreamHandler, UpstreamStreamDelegate {
                 return
             }
             if let userID = identity.userID {
-                call.headers.append(Header(Identity.userIDKey, userID.uuidString.lowercased()))
+                self.userID = userID.uuidString.lowercased()
+                call.headers.append(Header(Identity.userIDKey, self.userID!))
                 call.headers.append(Header(Identity.adultKey, identity.isAdult ? "true" : "false"))
                 call.headers.append(Header(Identity.adminKey, identity.isAdmin ? "true" : "false"))
             }
@@ -215,6 +224,7 @@ final class GRPCPassThroughStream: StreamHandler, UpstreamStreamDelegate {
         var head: [Header] = []
         head.reserveCapacity(headers.count)
         for header in headers where Self.passesBack(header) { head.append(header) }
+        head.append(Header("x-request-id", self.requestID))
         self.responseStarted = true
         client.sendHeaders(head, endStream: false)
     }
@@ -239,6 +249,10 @@ final class GRPCPassThroughStream: StreamHandler, UpstreamStreamDelegate {
 
     func upstreamStream(_ stream: UpstreamStream, finished end: UpstreamStream.End) {
         self.state = .done
+        switch end {
+        case .status(let code, _, _): self.log(code)
+        case .failed(let failure): self.log(failure.code)
+        }
         guard let client = self.client else { return }
         // What the caller sent and the backend will not read any more: its window goes back.
         for (data, _) in self.early { self.heldRequestBytes += data.readableBytes }
@@ -278,9 +292,17 @@ final class GRPCPassThroughStream: StreamHandler, UpstreamStreamDelegate {
     /// Ends the call here, before any backend call, with a trailers-only response.
     private func answer(_ code: RPCError.Code, _ message: String) {
         self.state = .done
+        self.log(code)
         for (data, _) in self.early where data.readableBytes > 0 { self.client?.consume(data.readableBytes) }
         self.early = []
-        self.client?.sendTrailers(Self.status(code, message, headOnly: true))
+        var fields = Self.status(code, message, headOnly: true)
+        if !self.requestID.isEmpty { fields.append(Header("x-request-id", self.requestID)) }
+        self.client?.sendTrailers(fields)
+    }
+
+    private func log(_ code: RPCError.Code) {
+        self.pipeline.logGRPCCall(
+            path: self.path, requestID: self.requestID, code: code, receivedAt: self.receivedAt, userID: self.userID)
     }
 
     /// A status as trailers; `headOnly` makes them a whole (trailers-only) response.

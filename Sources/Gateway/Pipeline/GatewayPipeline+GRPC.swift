@@ -1,4 +1,6 @@
 import HTTP2
+import Logging
+import NIOCore
 import RPC
 
 /// Where the HTTP/2 edge takes a stream that is a gRPC call rather than a REST request.
@@ -26,6 +28,17 @@ extension GatewayPipeline: GRPCStreamSource {
         let method = MethodDescriptor(service: service, method: String(name), kind: .bidirectionalStreaming)
         self.grpcMethods[path] = method
         return method
+    }
+
+    /// The access log line of a pass-through call (the REST lines' fields, with the gRPC status).
+    func logGRPCCall(path: String, requestID: String, code: RPCError.Code, receivedAt: NIODeadline, userID: String?) {
+        let elapsed = (self.eventLoop.now - receivedAt).nanoseconds
+        self.accessLog.info(
+            "grpc call",
+            metadata: [
+                "request_id": "\(requestID)", "path": "\(path)", "grpc_status": "\(code.rawValue)",
+                "duration_us": "\(elapsed / 1000)", "user": "\(userID ?? "-")",
+            ])
     }
 
     /// Whether a request `content-type` is gRPC over HTTP/2 (`application/grpc`, `+proto`,

@@ -19,7 +19,7 @@ package final class GatewayPipeline: RequestPipeline {
     var jwks: JWKSRefresher?
     /// Pass-through methods seen on this loop, for metrics (bounded: `GatewayPipeline+GRPC.swift`).
     var grpcMethods: [String: MethodDescriptor] = [:]
-    private let accessLog: Logger
+    let accessLog: Logger
     private let metrics = RequestMetrics()
     private let allocator = ByteBufferAllocator()
     /// Reused output of the transcoder (capacity kept between requests).
