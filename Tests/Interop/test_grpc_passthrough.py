@@ -248,6 +248,30 @@ def test_a_slow_reader_holds_the_backend_back(stack, stub, stubs):
     assert [r.index for r in rest] == list(range(1, 200))
 
 
+def test_a_slow_backend_holds_the_sender_back(stack, stub, stubs):
+    """Client streaming into a backend that stops reading for 2 s: the caller gets only a few
+    windows ahead (the gateway gives window back only as the backend stream takes bytes), and the
+    gateway does not buffer the rest."""
+    sent = []
+
+    def requests():
+        yield stubs.pb2.EchoRequest(payload=b"a" * MiB, delay_ms=2000)
+        for index in range(11):
+            sent.append(index)
+            yield stubs.pb2.EchoRequest(payload=bytes([index]) * MiB)
+
+    before = gateway_rss_kib(stack)
+    future = stub.ClientStream.future(requests(), timeout=30)
+    time.sleep(1.5)
+    ahead, grown = len(sent), gateway_rss_kib(stack) - before
+    response = future.result()
+    # Bounded by windows and buffers on the way (edge window 1 MiB, the backend stream's queue,
+    # the backend's own window and message buffer): about 6 MiB; unbounded, all 11 would be sent.
+    assert ahead <= 8, f"the caller got {ahead} MiB ahead of a backend that was not reading"
+    assert grown < 8 * 1024, f"the gateway grew by {grown} KiB while the backend was not reading"
+    assert len(response.payload) == 12 * MiB
+
+
 # --- deadlines and cancellation ----------------------------------------------------------------
 
 
