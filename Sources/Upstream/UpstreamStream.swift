@@ -45,7 +45,9 @@ package final class UpstreamStream: PassThroughCallDelegate {
     let started: NIODeadline
     var admission = CircuitBreaker.Admission.allow
     var phase = Phase.pending
-    unowned(unsafe) var pool: LoopPool?
+    /// Held (a reload may replace the loop's pools while the call is in flight); the pool holds
+    /// the call only while it is pending.
+    var pool: LoopPool?
     private var delegate: (any UpstreamStreamDelegate)?
     /// Writes made while waiting for a stream, sent when it opens.
     var waitingWrites: [(ByteBuffer, endStream: Bool)] = []
