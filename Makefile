@@ -58,15 +58,15 @@ test-asan: setup python
 test: setup python build lint protos-check unit-test interop-test test-asan fuzz-smoke
 
 run: setup
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release --static-swift-stdlib
 	scripts/run-stack
 
 bench: setup
-	$(SWIFT) build -c release --product halo-rpc-interop
+	$(SWIFT) build -c release --static-swift-stdlib --product halo-rpc-interop
 	Benchmarks/rpc-unary.sh
 
 bench-client: setup
-	$(SWIFT) build -c release --product halo-rpc-bench
+	$(SWIFT) build -c release --static-swift-stdlib --product halo-rpc-bench
 	Benchmarks/rpc-client.sh
 
 clean:

@@ -116,8 +116,8 @@ libraries += [
     .target(
         name: "ServiceSupport",
         dependencies: [
-            "RPC", "HealthProtos", sqlKit, sqliteKit, sqliteNIO, postgresKit, postgresNIO, asyncKit, serviceLifecycle,
-            nioCore, nioPosix, logging,
+            "RPC", "HealthProtos", "Protos", sqlKit, sqliteKit, sqliteNIO, postgresKit, postgresNIO, asyncKit,
+            serviceLifecycle, nioCore, nioPosix, logging, swiftProtobuf,
         ],
         swiftSettings: defaultSwiftSettings
     ),
@@ -317,8 +317,8 @@ libraries += [
     .target(
         name: "EngagementService",
         dependencies: [
-            "ServiceSupport", "CallerIdentity", "RPC", "Protos", "Redis", swiftProtobuf, serviceLifecycle, nioCore,
-            nioPosix, logging,
+            "ServiceSupport", "CallerIdentity", "RPC", "Upstream", "Protos", "Redis", swiftProtobuf, serviceLifecycle,
+            nioCore, nioPosix, logging,
         ],
         path: "services/engagement/Sources/EngagementService",
         swiftSettings: defaultSwiftSettings
@@ -339,7 +339,7 @@ tests += [
         name: "EngagementServiceTests",
         dependencies: [
             "EngagementService", "VideoService", "ServiceSupport", "ServiceSupportTesting", "HealthProtos",
-            "CallerIdentity", "RPC",
+            "CallerIdentity", "RPC", "Upstream",
             "Protos", "Redis",
             "RedisTesting", swiftProtobuf, nioCore, nioPosix, logging,
         ],

@@ -36,7 +36,7 @@ cleanup() {
 trap cleanup EXIT
 
 "$PEER_DIR/setup.sh" >&2
-(cd "$root" && swift build -c release --product halo-gateway >&2)
+(cd "$root" && swift build -c release --static-swift-stdlib --product halo-gateway >&2)
 gateway_bin="$root/.build/release/halo-gateway"
 
 protoc -I "$PEER_DIR/demo/proto" -I "$GOOGLEAPIS_PROTO_DIR" -I /usr/include --include_imports \

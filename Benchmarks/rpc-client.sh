@@ -38,7 +38,7 @@ OUT="${OUT:-$root/Benchmarks/results/rpc-client-$(date -u +%Y%m%dT%H%M%SZ)}"
 "$PEER_DIR/setup.sh" > /dev/null
 # shellcheck source=/dev/null
 source "$PEER_DIR/env.sh"
-[[ -x "$BIN" ]] || { echo "no $BIN: swift build -c release --product halo-rpc-bench" >&2; exit 1; }
+[[ -x "$BIN" ]] || { echo "no $BIN: swift build -c release --static-swift-stdlib --product halo-rpc-bench" >&2; exit 1; }
 
 mkdir -p "$PEERS_DIR/gopath/src/halobench" "$OUT"
 cp "$root/Benchmarks/go-client/main.go" "$PEERS_DIR/gopath/src/halobench/main.go"

@@ -57,7 +57,7 @@ done
 [[ -x "$PEER_DIR/setup.sh" && -x "$PEER_DIR/run-backend.sh" ]] || die "no Go peer in $PEER_DIR (set PEER_DIR)"
 if [[ ! -x "$BIN" ]]; then
     die "$BIN missing: build it with
-    swift build -c release --product halo-rpc-interop
+    swift build -c release --static-swift-stdlib --product halo-rpc-interop
 or point HALO_RPC_INTEROP at a release build"
 fi
 [[ "$BIN" == *release* ]] || echo "rpc-unary: warning: $BIN does not look like a release build" >&2

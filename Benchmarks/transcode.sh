@@ -6,7 +6,7 @@
 # Prints a Markdown table.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-swift build -c release --product halo-transcode-bench >&2
+swift build -c release --static-swift-stdlib --product halo-transcode-bench >&2
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(uname -sr)"
 echo "command: Benchmarks/transcode.sh ($(date -u +%Y-%m-%dT%H:%MZ))"
 echo

@@ -72,11 +72,22 @@ package final class GatewayApp: Sendable {
             }.get()
         }
         let perLoop = pipelines
+        let everyPipeline = Array(pipelines.values)
+        for pipeline in everyPipeline {
+            try await pipeline.eventLoop.submit {
+                pipeline.value.shareFetchedKeys { keys in
+                    for other in everyPipeline where other.eventLoop !== pipeline.eventLoop {
+                        other.eventLoop.execute { other.value.adoptKeys(keys) }
+                    }
+                }
+            }.get()
+        }
         var edgeConfiguration = EdgeServer.Configuration()
         edgeConfiguration.host = state.configuration.listen.host
         edgeConfiguration.port = state.configuration.listen.port
         edgeConfiguration.limits = state.configuration.limits.edge
         edgeConfiguration.drainTimeout = state.configuration.drainTimeout
+        edgeConfiguration.metricsName = "rest"
         let edge = try await EdgeServer.start(configuration: edgeConfiguration, group: self.group) { loop in
             EdgeServer.LoopContext(pipeline: perLoop[ObjectIdentifier(loop)]!.value)
         }

@@ -67,6 +67,36 @@ extension Connection {
         self.flush()
     }
 
+    /// Asks a server connection to send GOAWAY at once keeping only its `keepingOldestStreams`
+    /// oldest open streams (`Connection.goAway(keepingOldestStreams:)`); sent down a pipeline
+    /// from any thread, as `ChannelShouldQuiesceEvent` is.
+    package struct GoAwayEvent: Sendable {
+        package var keepingOldestStreams: Int
+
+        package init(keepingOldestStreams: Int) { self.keepingOldestStreams = keepingOldestStreams }
+    }
+
+    /// Sends GOAWAY at once (server role) whose last stream id keeps only the `count` oldest open
+    /// streams: they finish within `drainTimeout`; the newer ones close as refused when the frame
+    /// is sent (never processed, so the client may send them again elsewhere), and no stream opens
+    /// after it. A restart that keeps the calls it has started and hands back the rest: what a
+    /// client's GOAWAY handling is tested against.
+    package func goAway(keepingOldestStreams count: Int) {
+        guard self.role == .server, self.lifecycle.isReadable, let session = self.session else { return }
+        let ids = self.streams.keys.sorted()
+        let lastStreamID = count <= 0 || ids.isEmpty ? 0 : ids[min(count, ids.count) - 1]
+        self.lifecycle = .draining(goAwaySent: true)
+        session.submitGoAway(code: .noError, lastStreamID: lastStreamID)
+        if self.timers.drain == nil {
+            self.timers.drain = self.eventLoop.assumeIsolated().scheduleTask(
+                in: TimeAmount(self.configuration.drainTimeout)
+            ) {
+                self.context?.close(promise: nil)
+            }
+        }
+        self.flush()
+    }
+
     private func sendFinalGoAway() {
         guard case .draining(goAwaySent: false) = self.lifecycle, let session = self.session else { return }
         self.lifecycle = .draining(goAwaySent: true)

@@ -196,6 +196,8 @@ package final class Connection: ChannelDuplexHandler {
     package func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent {
             self.beginGracefulShutdown()
+        } else if let goAway = event as? GoAwayEvent {
+            self.goAway(keepingOldestStreams: goAway.keepingOldestStreams)
         } else {
             context.fireUserInboundEventTriggered(event)
         }

@@ -9,6 +9,18 @@ package enum JSONOutput {
         var runStart = 0
         let count = text.count
         while index < count {
+            // Eight plain ASCII bytes at a time (nothing to escape, no multibyte sequence to validate), then
+            // straight to the first byte that needs a look.
+            while index + 8 <= count {
+                let word = UInt64(littleEndian: text.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+                let special = JSONReader.specialBytes(word)
+                if special != 0 {
+                    index += special.trailingZeroBitCount >> 3
+                    break
+                }
+                index += 8
+            }
+            guard index < count else { break }
             let byte = text[index]
             if byte >= 0x20, byte != .quote, byte != .backslash, byte < 0x80 {
                 index += 1

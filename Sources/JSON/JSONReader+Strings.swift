@@ -10,10 +10,15 @@ extension JSONReader {
         var index = position + 1
         var escaped = false
         while true {
-            // Eight plain ASCII bytes at a time: none below 0x20, no quote, no backslash, no high bit.
+            // Eight plain ASCII bytes at a time: none below 0x20, no quote, no backslash, no high bit; on a word
+            // that has one, straight to its first such byte.
             while index + 8 <= count {
                 let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self))
-                if Self.hasSpecialByte(word) { break }
+                let special = Self.specialBytes(word)
+                if special != 0 {
+                    index += special.trailingZeroBitCount >> 3
+                    break
+                }
                 index += 8
             }
             guard index < count else { throw JSONError("unterminated JSON string", at: position) }
@@ -35,15 +40,18 @@ extension JSONReader {
         }
     }
 
+    /// The high bits of the bytes of `word` (little-endian) that are below 0x20, a quote, a backslash or above
+    /// 0x7F; 0 when there is none. Bytes above the first such byte may be marked falsely (borrows), so only the
+    /// lowest mark is exact: callers take the first, or test for none.
     @inline(__always)
-    private static func hasSpecialByte(_ word: UInt64) -> Bool {
+    static func specialBytes(_ word: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
-        func hasZeroByte(_ value: UInt64) -> UInt64 { (value &- ones) & ~value & highs }
+        func zeroBytes(_ value: UInt64) -> UInt64 { (value &- ones) & ~value & highs }
         let below20 = (word &- ones &* 0x20) & ~word & highs
-        let quote = hasZeroByte(word ^ (ones &* 0x22))
-        let backslash = hasZeroByte(word ^ (ones &* 0x5C))
-        return (word & highs) | below20 | quote | backslash != 0
+        let quote = zeroBytes(word ^ (ones &* 0x22))
+        let backslash = zeroBytes(word ^ (ones &* 0x5C))
+        return (word & highs) | below20 | quote | backslash
     }
 
     /// Validates the escape at `index` (a backslash); returns the offset after it.

@@ -24,19 +24,46 @@ package enum Timeout {
     static func encode(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components
         guard seconds >= 0, attoseconds >= 0 else { return "0n" }
-        if seconds < 9_000_000_000 {
-            // Fits in Int64 nanoseconds.
-            let nanoseconds = seconds * 1_000_000_000 + (attoseconds + 999_999_999) / 1_000_000_000
-            let units: [(Int64, Character)] = [
-                (1, "n"), (1_000, "u"), (1_000_000, "m"), (1_000_000_000, "S"), (60_000_000_000, "M"),
-                (3_600_000_000_000, "H"),
-            ]
-            for (scale, unit) in units {
-                let amount = Self.divideRoundingUp(nanoseconds, scale)
-                if amount <= 99_999_999 { return "\(amount)\(unit)" }
-            }
+        guard seconds < 9_000_000_000 else {
+            return Self.text(min(Self.divideRoundingUp(seconds, 3600), 99_999_999), unit: UInt8(ascii: "H"))
         }
-        return "\(min(Self.divideRoundingUp(seconds, 3600), 99_999_999))H"
+        // Fits in Int64 nanoseconds.
+        return Self.encode(nanoseconds: seconds * 1_000_000_000 + (attoseconds + 999_999_999) / 1_000_000_000)
+    }
+
+    /// Encodes a positive number of nanoseconds (per call, on the client's path: no allocation).
+    static func encode(nanoseconds: Int64) -> String {
+        guard nanoseconds > 0 else { return "0n" }
+        if nanoseconds <= 99_999_999 { return Self.text(nanoseconds, unit: UInt8(ascii: "n")) }
+        var amount = Self.divideRoundingUp(nanoseconds, 1_000)
+        if amount <= 99_999_999 { return Self.text(amount, unit: UInt8(ascii: "u")) }
+        amount = Self.divideRoundingUp(nanoseconds, 1_000_000)
+        if amount <= 99_999_999 { return Self.text(amount, unit: UInt8(ascii: "m")) }
+        amount = Self.divideRoundingUp(nanoseconds, 1_000_000_000)
+        if amount <= 99_999_999 { return Self.text(amount, unit: UInt8(ascii: "S")) }
+        amount = Self.divideRoundingUp(nanoseconds, 60_000_000_000)
+        if amount <= 99_999_999 { return Self.text(amount, unit: UInt8(ascii: "M")) }
+        return Self.text(
+            min(Self.divideRoundingUp(nanoseconds, 3_600_000_000_000), 99_999_999), unit: UInt8(ascii: "H"))
+    }
+
+    /// At most 8 digits and the unit: 9 bytes, which a String holds inline.
+    private static func text(_ amount: Int64, unit: UInt8) -> String {
+        String(unsafeUninitializedCapacity: 9) { buffer in
+            var digits = 1
+            var rest = amount / 10
+            while rest > 0 {
+                digits += 1
+                rest /= 10
+            }
+            var value = amount
+            for index in stride(from: digits - 1, through: 0, by: -1) {
+                buffer[index] = UInt8(ascii: "0") + UInt8(value % 10)
+                value /= 10
+            }
+            buffer[digits] = unit
+            return digits + 1
+        }
     }
 
     /// Nanoseconds in `duration`, saturating at the bounds of Int64.

@@ -1,13 +1,14 @@
 package import NIOCore
 
-/// A cluster's circuit breaker: closed, open, half-open, as data; each event returns what the
-/// caller must do, and time is passed in.
+/// A circuit breaker: closed, open, half-open, as data; each event returns what the caller must
+/// do, and time is passed in. A pool has one for its cluster, and optionally one per endpoint
+/// (`ClusterConfiguration.endpointCircuitBreaker`).
 ///
 /// Closed, it records the outcome of each call in a window of the last `windowSize` calls; once
 /// it holds `minimumCalls`, a failure rate or slow-call rate at or above its threshold opens it.
 /// Open, it rejects every call for `openDuration` (the caller answers at once, with Retry-After),
 /// then lets `halfOpenProbes` calls through: all of them succeeding closes it, any failure opens
-/// it again. Only server-side faults count as failures (`UpstreamCallOutcome.isServerFault`).
+/// it again. Only server-side faults count as failures (`UpstreamFailure.isServerFault`).
 package struct CircuitBreaker: Sendable {
     package struct Configuration: Sendable, Hashable {
         /// Failure share (0...1) of the window that opens the breaker.
@@ -64,10 +65,13 @@ package struct CircuitBreaker: Sendable {
     package let configuration: Configuration
     package private(set) var state = State.closed
     private var window: OutcomeWindow
+    /// `slowCallDuration`, for the per-call comparison (no `Duration` arithmetic on a call's path).
+    private let slowCall: TimeAmount
 
     package init(configuration: Configuration) {
         self.configuration = configuration
         self.window = OutcomeWindow(size: max(1, configuration.windowSize))
+        self.slowCall = TimeAmount(configuration.slowCallDuration)
     }
 
     /// Decides whether a call may start; an open breaker whose time is up becomes half-open here.
@@ -90,13 +94,30 @@ package struct CircuitBreaker: Sendable {
         }
     }
 
+    /// Whether `admit(now:)` would let a call through now, without changing anything: a pool asks
+    /// this of every endpoint it passes over, and admits only on the one it picks.
+    package func wouldAdmit(now: NIODeadline) -> Bool {
+        switch self.state {
+        case .closed: true
+        case .open(let until): now >= until
+        case .halfOpen(let admitted, _): admitted < self.configuration.halfOpenProbes
+        }
+    }
+
     /// Records a finished call admitted with `admission`.
     package mutating func record(
         serverFault: Bool, duration: Duration, admission: Admission, now: NIODeadline
     ) -> Transition? {
+        self.record(serverFault: serverFault, elapsed: TimeAmount(duration), admission: admission, now: now)
+    }
+
+    /// Records a finished call admitted with `admission` that took `elapsed`.
+    package mutating func record(
+        serverFault: Bool, elapsed: TimeAmount, admission: Admission, now: NIODeadline
+    ) -> Transition? {
         switch (self.state, admission) {
         case (.closed, .allow):
-            self.window.append(failure: serverFault, slow: duration >= self.configuration.slowCallDuration)
+            self.window.append(failure: serverFault, slow: elapsed >= self.slowCall)
             guard self.window.count >= self.configuration.minimumCalls else { return nil }
             let count = Double(self.window.count)
             if Double(self.window.failures) / count >= self.configuration.failureRateThreshold

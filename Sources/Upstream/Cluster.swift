@@ -1,6 +1,7 @@
 package import CoreMetrics
 package import Logging
 package import NIOCore
+import NIOPosix
 package import RPC
 import Synchronization
 
@@ -38,7 +39,8 @@ package final class Cluster: Sendable {
             pools[ObjectIdentifier(loop)] = NIOLoopBoundBox.makeBoxSendingValue(
                 LoopPool(
                     eventLoop: loop, configuration: configuration, logger: logger,
-                    metrics: UpstreamMetrics(cluster: configuration.name, factory: metricsFactory)),
+                    metrics: UpstreamMetrics(
+                        cluster: configuration.name, loop: loops.count - 1, factory: metricsFactory)),
                 eventLoop: loop)
         }
         self.pools = pools
@@ -75,15 +77,24 @@ package final class Cluster: Sendable {
         self.resolveTask.withLock { $0 = task }
     }
 
-    /// A unary call from any thread: one hop to a loop of the group. On a loop of the group,
-    /// call `pool(on:)` there instead. Cancelling the task cancels the call.
+    /// A unary call from any thread: one hop to a loop of the group (the current one, for a task
+    /// running on a loop of the group: no thread switch). Event-loop code calls `pool(on:)` there
+    /// instead. Cancelling the task cancels the call.
     package func unary(
         _ method: MethodDescriptor, request: RequestMessage, metadata: Metadata = Metadata(),
         timeout: Duration? = nil
     ) async throws(UpstreamFailure) -> UpstreamResponse {
-        let loop = self.group.next()
+        let loop: any EventLoop
+        let pool: NIOLoopBoundBox<LoopPool>
+        if let current = MultiThreadedEventLoopGroup.currentEventLoop,
+            let currentPool = self.pools[ObjectIdentifier(current)]
+        {
+            (loop, pool) = (current, currentPool)
+        } else {
+            loop = self.group.next()
+            pool = self.pools[ObjectIdentifier(loop)]!
+        }
         let promise = loop.makePromise(of: UpstreamResult.self)
-        let pool = self.pools[ObjectIdentifier(loop)]!
         let handle = NIOLoopBoundBox.makeEmptyBox(valueType: UpstreamCallHandle.self, eventLoop: loop)
         let result: UpstreamResult
         do {
@@ -116,6 +127,7 @@ package final class Cluster: Sendable {
     }
 
     /// Stops re-resolving and drains every connection (calls in flight finish; waiting ones fail).
+    /// Every started cluster must be shut down: until then its pools and connections hold each other.
     package func shutDown() async {
         let task = self.resolveTask.withLock { task in
             defer { task = nil }
@@ -128,20 +140,27 @@ package final class Cluster: Sendable {
         }
     }
 
-    private func resolveAll(on loop: any EventLoop) -> EventLoopFuture<[SocketAddress]> {
-        let lookups = self.configuration.endpoints.map { self.resolver.resolve($0, on: loop) }
+    /// Every configured endpoint's addresses, each with the endpoint's own `host:port` as its
+    /// authority; an address two names share is kept once, under the first.
+    private func resolveAll(on loop: any EventLoop) -> EventLoopFuture<[ResolvedAddress]> {
+        let endpoints = self.configuration.endpoints
+        let lookups = endpoints.map { self.resolver.resolve($0, on: loop) }
         return EventLoopFuture.whenAllSucceed(lookups, on: loop).map { lists in
-            var addresses: [SocketAddress] = []
-            for address in lists.joined() where !addresses.contains(address) { addresses.append(address) }
-            return addresses
+            var resolved: [ResolvedAddress] = []
+            for (endpoint, addresses) in zip(endpoints, lists) {
+                for address in addresses where !resolved.contains(where: { $0.address == address }) {
+                    resolved.append(ResolvedAddress(address: address, authority: endpoint.description))
+                }
+            }
+            return resolved
         }
     }
 
-    private func apply(_ addresses: [SocketAddress]) async {
+    private func apply(_ addresses: [ResolvedAddress]) async {
         try? await self.applyFuture(addresses).get()
     }
 
-    private func applyFuture(_ addresses: [SocketAddress]) -> EventLoopFuture<Void> {
+    private func applyFuture(_ addresses: [ResolvedAddress]) -> EventLoopFuture<Void> {
         let updates = self.loops.map { loop in
             let box = self.pools[ObjectIdentifier(loop)]!
             return loop.submit { box.value.update(addresses: addresses) }

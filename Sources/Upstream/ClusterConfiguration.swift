@@ -66,11 +66,25 @@ package struct ClusterConfiguration: Sendable {
     package var loadBalancing = LoadBalancing.roundRobin
     /// Deadline of a call that comes without one.
     package var defaultTimeout: Duration = .seconds(10)
+    /// Taken off the budget each attempt sends upstream as `grpc-timeout` (and waits for): the
+    /// caller's own work after the answer (transcoding, writing it) must fit inside its deadline.
+    /// An attempt always gets at least half the budget left.
+    package var deadlineMargin: Duration = .milliseconds(2)
     /// Calls waiting for a free stream, per event loop; past it calls fail at once.
     package var maxPendingRequests = 1024
     /// Calls in flight (waiting or sent), per event loop; past it calls fail at once.
     package var maxActiveRequests = 10_000
     package var circuitBreaker = CircuitBreaker.Configuration.defaults
+    /// A breaker per endpoint (per event loop), judged on that endpoint's attempts; nil: none.
+    ///
+    /// Outlier ejection needs `consecutiveFaults` in a row, so an endpoint failing every other call
+    /// is never ejected, and the cluster's breaker averages it with the healthy ones (one of four
+    /// endpoints failing half its calls is a 12.5% cluster failure rate). A per-endpoint breaker
+    /// sees that endpoint's own failure or slow-call rate, takes it out of the rotation while open,
+    /// and lets it back through half-open probes rather than after a fixed time. Its open state
+    /// makes an endpoint ineligible like an ejection; when every endpoint's breaker is open, calls
+    /// fail at once (no endpoint), as with the cluster's breaker.
+    package var endpointCircuitBreaker: CircuitBreaker.Configuration? = nil
     package var outlierDetection = OutlierDetector.Configuration.defaults
     package var retry = RetryPolicy.defaults
     /// Nil: no active health checking.

@@ -6,11 +6,15 @@ package import RPC
 package struct ClusterSnapshot: Sendable {
     package struct Endpoint: Sendable {
         package var address: String
+        /// The `:authority` its calls send: the configured `host:port` it was resolved from.
+        package var authority: String
         package var health: HealthStatus.State
         package var ejected: Bool
         package var ejections: Int
         package var inFlight: Int
         package var connections: [ConnectivityState]
+        /// Its own breaker's state, when the cluster has one per endpoint.
+        package var breaker: CircuitBreaker.State?
     }
 
     package struct Loop: Sendable {
@@ -42,9 +46,10 @@ extension LoopPool {
             activeRetries: self.retryBudget.activeRetries,
             endpoints: self.endpoints.map { endpoint in
                 ClusterSnapshot.Endpoint(
-                    address: "\(endpoint.address)", health: endpoint.health.state,
-                    ejected: endpoint.outlier.isEjected(now: now), ejections: endpoint.outlier.ejections,
-                    inFlight: endpoint.inFlight, connections: endpoint.subchannels.map(\.state))
+                    address: "\(endpoint.address)", authority: endpoint.subchannels.first?.authority ?? "",
+                    health: endpoint.health.state, ejected: endpoint.outlier.isEjected(now: now),
+                    ejections: endpoint.outlier.ejections, inFlight: endpoint.inFlight,
+                    connections: endpoint.subchannels.map(\.state), breaker: endpoint.breaker?.state)
             })
     }
 }

@@ -15,7 +15,12 @@ extension LoopPool {
     /// Picks a connection for the next attempt, avoiding `avoiding` (the endpoint that just
     /// failed) when another endpoint can serve.
     func pick(avoiding: EndpointSlot?) -> Pick {
-        switch self.picker.pick(self.endpoints, avoiding: avoiding, now: self.eventLoop.now) {
+        self.pick(avoiding: avoiding, now: self.eventLoop.now)
+    }
+
+    /// `pick(avoiding:)` at `now`, read once by the caller for the whole dispatch.
+    func pick(avoiding: EndpointSlot?, now: NIODeadline) -> Pick {
+        switch self.picker.pick(self.endpoints, avoiding: avoiding, now: now) {
         case .endpoint(let index):
             let endpoint = self.endpoints[index]
             guard let subchannel = endpoint.pickSubchannel() else { return .wait }
@@ -31,18 +36,18 @@ extension LoopPool {
 
     /// Applies a resolution: new addresses get connections (eagerly), addresses gone are drained
     /// (calls in flight there finish), the others are untouched.
-    func update(addresses: [SocketAddress]) {
+    func update(addresses: [ResolvedAddress]) {
         guard !self.isShutDown else { return }
         var kept: [EndpointSlot] = []
         for endpoint in self.endpoints {
-            if addresses.contains(endpoint.address) {
+            if addresses.contains(where: { $0.address == endpoint.address }) {
                 kept.append(endpoint)
             } else {
                 self.logger.info("endpoint removed", metadata: self.metadata(endpoint))
                 self.shutDown(endpoint)
             }
         }
-        for address in addresses where !kept.contains(where: { $0.address == address }) {
+        for address in addresses where !kept.contains(where: { $0.address == address.address }) {
             let endpoint = self.makeEndpoint(address)
             kept.append(endpoint)
             self.logger.info("endpoint added", metadata: self.metadata(endpoint))
@@ -53,19 +58,18 @@ extension LoopPool {
         self.dispatchPending()
     }
 
-    private func makeEndpoint(_ address: SocketAddress) -> EndpointSlot {
+    private func makeEndpoint(_ resolved: ResolvedAddress) -> EndpointSlot {
+        let address = resolved.address
         var subchannelConfiguration = Subchannel.Configuration()
         subchannelConfiguration.connectTimeout = self.configuration.connectTimeout
         subchannelConfiguration.backoff = self.configuration.reconnectBackoff
         subchannelConfiguration.maxConcurrentStreams = self.configuration.maxConcurrentStreams
         subchannelConfiguration.http2.keepalive = self.configuration.keepalive
         subchannelConfiguration.http2.idleTimeout = self.configuration.idleTimeout
-        // The cluster's first configured name, as gRPC sends its target name (addresses are merged
-        // across the configured names, so which name an address came from is not kept).
-        let authority = self.configuration.endpoints.first?.description ?? "\(address)"
         let subchannels = (0..<max(1, self.configuration.connectionsPerEndpoint)).map { _ in
+            // The configured host:port this address came from, as gRPC sends its target's name.
             Subchannel(
-                address: address, authority: authority, eventLoop: self.eventLoop,
+                address: address, authority: resolved.authority, eventLoop: self.eventLoop,
                 configuration: subchannelConfiguration, logger: self.logger)
         }
         let health = self.configuration.healthCheck
@@ -73,16 +77,17 @@ extension LoopPool {
             address: address, subchannels: subchannels,
             outlier: OutlierDetector(configuration: self.configuration.outlierDetection),
             health: HealthStatus(
-                healthyThreshold: health?.healthyThreshold ?? 1, unhealthyThreshold: health?.unhealthyThreshold ?? 1))
+                healthyThreshold: health?.healthyThreshold ?? 1, unhealthyThreshold: health?.unhealthyThreshold ?? 1),
+            breaker: self.configuration.endpointCircuitBreaker.map { CircuitBreaker(configuration: $0) })
         if let health, let first = subchannels.first {
-            endpoint.checker = HealthChecker(subchannel: first, configuration: health) { [weak self, weak endpoint] in
-                guard let self, let endpoint else { return }
-                self.healthResult($0, for: endpoint)
+            // Strong captures, the cycle broken in `shutDown(_:)`: no weak reference to the pool or
+            // the endpoint, which would give them side tables and slow every retain on a call's path.
+            endpoint.checker = HealthChecker(subchannel: first, configuration: health) { result in
+                self.healthResult(result, for: endpoint)
             }
         }
         for subchannel in subchannels {
-            subchannel.onStateChange = { [weak self, weak endpoint] subchannel, state in
-                guard let self, let endpoint else { return }
+            subchannel.onStateChange = { subchannel, state in
                 self.subchannelChanged(subchannel, state, endpoint: endpoint)
             }
         }
@@ -179,10 +184,15 @@ extension LoopPool {
         }
     }
 
+    /// Stops the endpoint's checks and drains its connections, and breaks the pool <-> endpoint
+    /// cycles `makeEndpoint` made.
     private func shutDown(_ endpoint: EndpointSlot) {
         endpoint.checker?.stop()
         endpoint.checker = nil
-        for subchannel in endpoint.subchannels { subchannel.shutDown() }
+        for subchannel in endpoint.subchannels {
+            subchannel.shutDown()
+            subchannel.onStateChange = nil
+        }
     }
 
     func metadata(_ endpoint: EndpointSlot) -> Logger.Metadata {

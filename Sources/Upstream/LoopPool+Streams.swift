@@ -63,6 +63,16 @@ extension LoopPool {
     }
 
     private func start(_ stream: UpstreamStream, on endpoint: EndpointSlot, _ subchannel: Subchannel) {
+        // The endpoint's own breaker, when the cluster has one per endpoint (the picker chose an
+        // endpoint whose breaker admits a call).
+        let endpointAdmission = self.admitAttempt(on: endpoint, now: self.eventLoop.now)
+        if case .reject(let retryAfter) = endpointAdmission {
+            self.finish(
+                stream,
+                .failed(.rejected(.circuitOpen, "the endpoint's circuit breaker is open", retryAfter: retryAfter)))
+            return
+        }
+        stream.endpointAdmission = endpointAdmission
         guard
             let call = subchannel.passThroughCall(
                 path: stream.path, headers: stream.headers, deadline: stream.deadline, delegate: stream)
@@ -143,6 +153,18 @@ extension LoopPool {
         if let endpoint, failure?.mayHaveBeenProcessed ?? true {
             self.recordOutlier(endpoint, serverFault: failure.map(UpstreamFailure.isServerFault) ?? false)
         }
+        if let endpoint, let admission = stream.endpointAdmission {
+            if countsForBreaker, failure?.mayHaveBeenProcessed ?? true {
+                if let transition = endpoint.breaker?.record(
+                    serverFault: failure.map(UpstreamFailure.isServerFault) ?? false, duration: .zero,
+                    admission: admission, now: now)
+                {
+                    self.endpointBreakerChanged(endpoint, transition)
+                }
+            } else if admission == .probe {
+                endpoint.breaker?.probeAbandoned()
+            }
+        }
         if countsForBreaker {
             // A stream's length says nothing about the backend's health: only its outcome counts.
             if let transition = self.breaker.record(
@@ -154,8 +176,7 @@ extension LoopPool {
         } else if stream.admission == .probe {
             self.breaker.probeAbandoned()
         }
-        self.metrics.recordCall(
-            method: stream.method, code: code, duration: .nanoseconds((now - stream.started).nanoseconds))
+        self.metrics.recordCall(method: stream.method, code: code, nanoseconds: (now - stream.started).nanoseconds)
         stream.report(end)
         self.dispatchPending()
     }

@@ -25,6 +25,8 @@ package final class LoopPool {
     var picker: EndpointPicker
     var ejectionDecay: Scheduled<Void>?
     var isShutDown = false
+    /// `configuration.deadlineMargin`, converted once (no `Duration` arithmetic on a call's path).
+    let deadlineMargin: TimeAmount
 
     init(eventLoop: any EventLoop, configuration: ClusterConfiguration, logger: Logger, metrics: UpstreamMetrics) {
         self.eventLoop = eventLoop
@@ -33,6 +35,7 @@ package final class LoopPool {
         self.metrics = metrics
         self.breaker = CircuitBreaker(configuration: configuration.circuitBreaker)
         self.picker = EndpointPicker(policy: configuration.loadBalancing)
+        self.deadlineMargin = TimeAmount(configuration.deadlineMargin)
         self.retryBudget = RetryBudget(
             share: configuration.retry.budgetShare, minimum: configuration.retry.minRetryConcurrency)
     }
@@ -81,7 +84,7 @@ package final class LoopPool {
             admission: admission, onComplete: onComplete)
         self.activeRequests += 1
         self.retryBudget.requestStarted()
-        self.dispatch(call)
+        self.dispatch(call, now: now)
         return UpstreamCallHandle(pool: self, call: call)
     }
 
@@ -108,9 +111,14 @@ package final class LoopPool {
 
     /// Sends the call's next attempt, or queues it until a connection has a free stream.
     func dispatch(_ call: UpstreamCall) {
-        switch self.pick(avoiding: call.lastEndpoint) {
+        self.dispatch(call, now: self.eventLoop.now)
+    }
+
+    /// `dispatch(_:)` with the loop's time read once by the caller.
+    func dispatch(_ call: UpstreamCall, now: NIODeadline) {
+        switch self.pick(avoiding: call.lastEndpoint, now: now) {
         case .start(let endpoint, let subchannel):
-            self.startAttempt(call, on: endpoint, subchannel)
+            self.startAttempt(call, on: endpoint, subchannel, now: now)
         case .wait:
             guard self.pending.count < self.configuration.maxPendingRequests else {
                 self.metrics.rejected(reason: .overloaded)
@@ -130,16 +138,21 @@ package final class LoopPool {
         }
     }
 
-    private func startAttempt(_ call: UpstreamCall, on endpoint: EndpointSlot, _ subchannel: Subchannel) {
+    private func startAttempt(
+        _ call: UpstreamCall, on endpoint: EndpointSlot, _ subchannel: Subchannel, now: NIODeadline
+    ) {
         call.timer?.cancel()
         call.timer = nil
         call.attempts += 1
         endpoint.inFlight += 1
+        call.attemptStarted = now
+        call.endpointAdmission = self.admitAttempt(on: endpoint, now: now)
         // The handle is set before the call can complete: a call refused at once completes inline.
         let attempt = call.attempts
         call.phase = .attempting(nil, endpoint: endpoint)
         let handle = subchannel.unary(
-            call.method, request: call.request, metadata: call.metadata, deadline: call.deadline
+            call.method, request: call.request, metadata: call.metadata,
+            deadline: self.attemptDeadline(call.deadline, now: now)
         ) { result in
             endpoint.inFlight -= 1
             self.attemptFinished(call, on: endpoint, result)
@@ -153,6 +166,10 @@ package final class LoopPool {
         if call.holdsRetry {
             call.holdsRetry = false
             self.retryBudget.retryFinished()
+        }
+        if let admission = call.endpointAdmission {
+            call.endpointAdmission = nil
+            self.recordAttempt(on: endpoint, admission: admission, started: call.attemptStarted, result)
         }
         switch result {
         case .success(let response):
@@ -187,10 +204,18 @@ package final class LoopPool {
         guard !self.isShutDown, policy.allowsRetry(after: failure, attempt: call.attempts, method: call.method) else {
             return false
         }
-        // A request the server refused goes again at once (gRPC's transparent retry); others back off.
-        let delay = failure.mayHaveBeenProcessed ? policy.backoff(beforeRetry: call.attempts) : .zero
+        // A request the server never processed (refused, past GOAWAY's last stream id, never sent)
+        // goes again at once and outside the budget (gRPC's transparent retry: it cost the server
+        // nothing, and a GOAWAY refuses many calls at once); `maxAttempts` still bounds it. Others
+        // back off and need room in the budget.
+        guard failure.mayHaveBeenProcessed else {
+            guard self.eventLoop.now < call.deadline else { return false }
+            self.metrics.retried()
+            self.dispatch(call)
+            return true
+        }
+        let delay = policy.backoff(beforeRetry: call.attempts)
         guard self.eventLoop.now + TimeAmount(delay) < call.deadline else { return false }
-        if delay == .zero { return self.startRetry(call) }
         call.phase = .backingOff
         call.timer = self.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(delay)) {
             call.timer = nil
@@ -251,18 +276,18 @@ package final class LoopPool {
         self.activeRequests -= 1
         self.retryBudget.requestFinished()
         let now = self.eventLoop.now
-        let duration = Duration.nanoseconds((now - call.started).nanoseconds)
+        let elapsed = now - call.started
         let code: RPCError.Code
         switch result {
         case .success: code = .ok
         case .failure(let failure): code = failure.code
         }
-        self.recordBreaker(call, result: result, duration: duration, now: now)
-        self.metrics.recordCall(method: call.method, code: code, duration: duration)
+        self.recordBreaker(call, result: result, elapsed: elapsed, now: now)
+        self.metrics.recordCall(method: call.method, code: code, nanoseconds: elapsed.nanoseconds)
         call.onComplete(result)
     }
 
-    private func recordBreaker(_ call: UpstreamCall, result: UpstreamResult, duration: Duration, now: NIODeadline) {
+    private func recordBreaker(_ call: UpstreamCall, result: UpstreamResult, elapsed: TimeAmount, now: NIODeadline) {
         var serverFault = false
         if case .failure(let failure) = result {
             guard failure.reason == .callFailed, failure.code != .cancelled else {
@@ -272,7 +297,7 @@ package final class LoopPool {
             serverFault = UpstreamFailure.isServerFault(failure.failure)
         }
         if let transition = self.breaker.record(
-            serverFault: serverFault, duration: duration, admission: call.admission, now: now)
+            serverFault: serverFault, elapsed: elapsed, admission: call.admission, now: now)
         {
             self.breakerChanged(transition)
         }
@@ -287,10 +312,14 @@ package final class LoopPool {
     /// Starts waiting calls while connections have free streams.
     func dispatchPending() {
         if !self.pendingStreams.isEmpty { self.dispatchPendingStreams() }
+        guard !self.pending.isEmpty else { return }
+        let now = self.eventLoop.now
         while let call = self.pending.first {
-            guard case .start(let endpoint, let subchannel) = self.pick(avoiding: call.lastEndpoint) else { return }
+            guard case .start(let endpoint, let subchannel) = self.pick(avoiding: call.lastEndpoint, now: now) else {
+                return
+            }
             self.pending.removeFirst()
-            self.startAttempt(call, on: endpoint, subchannel)
+            self.startAttempt(call, on: endpoint, subchannel, now: now)
         }
     }
 }

@@ -44,6 +44,8 @@ package final class UpstreamStream: PassThroughCallDelegate {
     let deadline: NIODeadline
     let started: NIODeadline
     var admission = CircuitBreaker.Admission.allow
+    /// The admission of the endpoint's own breaker, when the cluster has one per endpoint.
+    var endpointAdmission: CircuitBreaker.Admission?
     var phase = Phase.pending
     /// Held (a reload may replace the loop's pools while the call is in flight); the pool holds
     /// the call only while it is pending.

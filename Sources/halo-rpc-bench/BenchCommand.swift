@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import RPC
+import Synchronization
 import Upstream
 
 #if canImport(Glibc)
@@ -14,8 +15,12 @@ import Glibc
 /// connection (`Subchannel`) or the cluster layer (`LoopPool`: pick, breaker, limits, retry
 /// bookkeeping, deadline), reporting the client's CPU per call (getrusage) for
 /// Benchmarks/rpc-client.sh.
+///
+/// Synchronous at the top: the main thread waits on a semaphore for the measuring task, rather
+/// than parking in `dispatch_main` as an async `main` does, which valgrind 3.19 cannot run
+/// (Benchmarks/rpc-layer-cost.sh counts instructions under callgrind).
 @main
-struct BenchCommand: AsyncParsableCommand {
+struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "halo-rpc-bench", abstract: "Drive unary gRPC calls and report client CPU per call.")
 
@@ -29,8 +34,32 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Seconds measured.") var duration = 5.0
     @Option(help: "Seconds of warm-up first.") var warmup = 1.0
     @Option(help: "connection (bare Subchannel) or cluster (LoopPool on top).") var mode = Mode.connection
+    @Option(
+        help: """
+            Measure exactly this many calls (after --warmup-calls) instead of --duration: instruction \
+            counts per call under callgrind come from two runs' difference.
+            """)
+    var calls: Int?
+    @Option(help: "Calls of warm-up first, with --calls.") var warmupCalls = 1000
 
-    func run() async throws {
+    func run() throws {
+        let outcome = Mutex<Result<Void, any Error>?>(nil)
+        let finished = DispatchSemaphore(value: 0)
+        let command = self
+        Task {
+            do {
+                try await command.measure()
+                outcome.withLock { $0 = .success(()) }
+            } catch {
+                outcome.withLock { $0 = .failure(error) }
+            }
+            finished.signal()
+        }
+        finished.wait()
+        try outcome.withLock { $0 }?.get()
+    }
+
+    private func measure() async throws {
         guard let endpoint = ClusterConfiguration.Endpoint(self.target) else {
             throw ValidationError("target must be host:port")
         }
@@ -72,6 +101,8 @@ struct BenchCommand: AsyncParsableCommand {
         case .cluster:
             var configuration = ClusterConfiguration(name: "bench", endpoints: [endpoint])
             configuration.healthCheck = nil
+            // No re-resolution inside a measured run (an IP literal costs nothing, but counts stay exact).
+            configuration.resolveInterval = .seconds(3600)
             let started = Cluster(configuration: configuration, group: group, logger: logger)
             try await started.start()
             cluster = started
@@ -83,14 +114,20 @@ struct BenchCommand: AsyncParsableCommand {
                 }
             }
         }
-        _ = try await Self.drive(on: loop, concurrency: self.concurrency, seconds: self.warmup, issue: issue)
+        _ = try await Self.drive(
+            on: loop, concurrency: self.concurrency, seconds: self.warmup,
+            calls: self.calls == nil ? nil : self.warmupCalls, issue: issue)
         let cpuBefore = Self.cpuNanoseconds()
         let (calls, failures, elapsed) = try await Self.drive(
-            on: loop, concurrency: self.concurrency, seconds: self.duration, issue: issue)
-        let cpu = Double(Self.cpuNanoseconds() - cpuBefore) / 1000
+            on: loop, concurrency: self.concurrency, seconds: self.duration, calls: self.calls, issue: issue)
+        let cpuAfter = Self.cpuNanoseconds()
+        let perCall = { (nanoseconds: Int64) in
+            String(format: "%.3f", Double(nanoseconds) / 1000 / Double(max(1, calls)))
+        }
         print(
             "mode=\(self.mode.rawValue) calls=\(calls) failures=\(failures) seconds=\(elapsed)"
-                + " rps=\(Int(Double(calls) / elapsed)) cpu_us_per_call=\(String(format: "%.3f", cpu / Double(max(1, calls))))"
+                + " rps=\(Int(Double(calls) / elapsed)) cpu_us_per_call=\(perCall(cpuAfter.total - cpuBefore.total))"
+                + " user_us_per_call=\(perCall(cpuAfter.user - cpuBefore.user))"
         )
         await cluster?.shutDown()
         try await group.shutdownGracefully()
@@ -104,25 +141,27 @@ struct BenchCommand: AsyncParsableCommand {
         throw ValidationError("no ready connection to \(self.target)")
     }
 
-    /// Keeps `concurrency` calls in flight on `loop` for `seconds`; returns calls, failures, elapsed seconds.
+    /// Keeps `concurrency` calls in flight on `loop` for `seconds` (or until `calls` were made);
+    /// returns calls, failures, elapsed seconds.
     private static func drive(
-        on loop: any EventLoop, concurrency: Int, seconds: Double,
+        on loop: any EventLoop, concurrency: Int, seconds: Double, calls: Int?,
         issue: @escaping @Sendable (@escaping (Bool) -> Void) -> Void
     ) async throws -> (Int, Int, Double) {
         let done = loop.makePromise(of: (Int, Int, Double).self)
         loop.execute {
-            let driver = LoadDriver(loop: loop, seconds: seconds, issue: issue, done: done)
-            for _ in 0..<concurrency { driver.next() }
+            let driver = LoadDriver(loop: loop, seconds: seconds, limit: calls, issue: issue, done: done)
+            for _ in 0..<min(concurrency, calls ?? concurrency) { driver.next() }
         }
         return try await done.futureResult.get()
     }
 
-    private static func cpuNanoseconds() -> Int64 {
+    /// The process's CPU time so far: user, and user + system.
+    private static func cpuNanoseconds() -> (user: Int64, total: Int64) {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         let user = Int64(usage.ru_utime.tv_sec) * 1_000_000_000 + Int64(usage.ru_utime.tv_usec) * 1000
         let system = Int64(usage.ru_stime.tv_sec) * 1_000_000_000 + Int64(usage.ru_stime.tv_usec) * 1000
-        return user + system
+        return (user, user + system)
     }
 }
 
@@ -131,29 +170,39 @@ final class LoadDriver {
     private let loop: any EventLoop
     private let start: NIODeadline
     private let end: NIODeadline
+    /// Calls to make in all (nil: until `end`).
+    private let limit: Int?
     private let issue: (@escaping (Bool) -> Void) -> Void
     private let done: EventLoopPromise<(Int, Int, Double)>
     private var inFlight = 0
+    private var issued = 0
     private var calls = 0
     private var failures = 0
 
     init(
-        loop: any EventLoop, seconds: Double, issue: @escaping (@escaping (Bool) -> Void) -> Void,
+        loop: any EventLoop, seconds: Double, limit: Int?, issue: @escaping (@escaping (Bool) -> Void) -> Void,
         done: EventLoopPromise<(Int, Int, Double)>
     ) {
         self.loop = loop
         self.start = loop.now
         self.end = loop.now + .nanoseconds(Int64(seconds * 1e9))
+        self.limit = limit
         self.issue = issue
         self.done = done
     }
 
+    private var hasMoreToIssue: Bool {
+        if let limit = self.limit { return self.issued < limit }
+        return self.loop.now < self.end
+    }
+
     func next() {
         self.inFlight += 1
+        self.issued += 1
         self.issue { ok in
             self.inFlight -= 1
             if ok { self.calls += 1 } else { self.failures += 1 }
-            if self.loop.now < self.end {
+            if self.hasMoreToIssue {
                 self.next()
             } else if self.inFlight == 0 {
                 let elapsed = Double((self.loop.now - self.start).nanoseconds) / 1e9

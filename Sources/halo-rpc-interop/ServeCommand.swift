@@ -24,6 +24,12 @@ struct ServeCommand: AsyncParsableCommand {
     var logLevel: Logger.Level = .info
     @Option(help: "How GetVideo (the benchmark workload) runs: inline (on the event loop) or async (a Task on it).")
     var getVideoHandler: TestService.HandlerKind = .inline
+    @Option(
+        help: """
+            On SIGUSR1, every connection sends GOAWAY keeping only this many of its oldest calls: the \
+            newer ones are refused (never processed) and the server keeps serving new connections.
+            """)
+    var goAwayKeep: Int = 1
 
     func run() async throws {
         var logger = Logger(label: "halo.rpc-interop")
@@ -43,6 +49,11 @@ struct ServeCommand: AsyncParsableCommand {
         let address = try await server.start()
         // The one line tests read to learn the port.
         FileHandle.standardOutput.write(Data("listening \(address.ipAddress ?? self.host):\(address.port ?? 0)\n".utf8))
+
+        // A restart as clients see it (GOAWAY with a last stream id below calls in flight), for
+        // tests of their GOAWAY handling.
+        let keep = self.goAwayKeep
+        Signals.onSignal(SIGUSR1) { server.goAway(keepingOldestStreams: keep) }
 
         await Signals.waitForTermination()
         health.enterDrain()

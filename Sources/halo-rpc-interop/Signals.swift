@@ -16,6 +16,15 @@ enum Signals {
         _ = await iterator.next()
     }
 
+    /// Runs `handler` (on a global queue) every time `signalNumber` arrives.
+    static func onSignal(_ signalNumber: Int32, _ handler: @escaping @Sendable () -> Void) {
+        signal(signalNumber, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+        source.setEventHandler(handler: handler)
+        source.resume()
+        Sources.shared.keep(source)
+    }
+
     /// Keeps the signal sources alive for the life of the process.
     private final class Sources: @unchecked Sendable {
         static let shared = Sources()

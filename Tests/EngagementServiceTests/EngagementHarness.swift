@@ -8,6 +8,7 @@ import RPC
 import Redis
 import ServiceSupport
 import SwiftProtobuf
+import Upstream
 
 /// An engagement service running in this process on a free port, with a client to it.
 final class EngagementHarness: Sendable {
@@ -36,7 +37,7 @@ final class EngagementHarness: Sendable {
         configuration.redis.waitTimeout = .seconds(5)
         configuration.redis.probeInterval = .milliseconds(200)
         configuration.redis.probeTimeout = .seconds(2)
-        configuration.videos.port = videoPort
+        configuration.videos.cluster.endpoints = [.init(host: "127.0.0.1", port: videoPort)]
         configuration.videos.directory.timeout = .seconds(5)
         configuration.watch.reconnectCheckInterval = .milliseconds(100)
         return configuration

@@ -9,39 +9,49 @@ import ServiceSupportTesting
 import SwiftProtobuf
 import VideoService
 
-/// The real video service (library `VideoService`), in this process on a free port, on a fresh
-/// SQLite database in a temporary directory. Tests create videos through its CreateVideo.
+/// The real video service (library `VideoService`), in this process on free ports (one per
+/// replica, all on one database), on a fresh SQLite database in a temporary directory. Tests
+/// create videos through its CreateVideo.
 final class VideoBackend: Sendable {
-    let port: Int
+    /// The first replica's port.
+    var port: Int { self.ports[0] }
+    let ports: [Int]
     private let client: ClientConnection
-    private let runner: ServiceRunner
-    private let running: Task<Void, any Error>
+    private let runners: [ServiceRunner]
+    private let running: [Task<Void, any Error>]
     /// Owns the videos the tests create.
     private let owner = UUID()
 
-    private init(port: Int, client: ClientConnection, runner: ServiceRunner) {
-        self.port = port
+    private init(ports: [Int], client: ClientConnection, runners: [ServiceRunner]) {
+        self.ports = ports
         self.client = client
-        self.runner = runner
-        self.running = Task { try await runner.run() }
+        self.runners = runners
+        self.running = runners.map { runner in Task { try await runner.run() } }
     }
 
-    /// Runs `body` with a video service that is serving; stops it and removes its database afterwards.
-    static func with(_ body: (VideoBackend) async throws -> Void) async throws {
+    /// Runs `body` with a video service of `replicas` replicas that are serving; stops them and
+    /// removes their database afterwards.
+    static func with(replicas: Int = 1, _ body: (VideoBackend) async throws -> Void) async throws {
         try await TestDatabases.withFresh(.sqlite) { fresh in
             try await fresh.withOpen(service: VideoServiceApp.service, logger: .quiet) { database in
                 try await Migrator(
                     database: database, service: VideoServiceApp.service, migrations: VideoMigrations.all,
                     logger: .quiet
                 ).migrate()
-                let service = VideoService(store: SQLVideoStore(database: database), logger: .quiet)
-                let runner = ServiceRunner(
-                    configuration: fresh.configuration, database: database, services: [service], logger: .quiet,
-                    handleSignals: false)
-                let address = try await runner.start()
-                guard let port = address.port else { throw TestEnvironment.SetupError(description: "no port") }
+                var runners: [ServiceRunner] = []
+                var ports: [Int] = []
+                for _ in 0..<replicas {
+                    let service = VideoService(store: SQLVideoStore(database: database), logger: .quiet)
+                    let runner = ServiceRunner(
+                        configuration: fresh.configuration, database: database, services: [service], logger: .quiet,
+                        handleSignals: false)
+                    let address = try await runner.start()
+                    guard let port = address.port else { throw TestEnvironment.SetupError(description: "no port") }
+                    runners.append(runner)
+                    ports.append(port)
+                }
                 let backend = VideoBackend(
-                    port: port, client: ClientConnection(host: "127.0.0.1", port: port), runner: runner)
+                    ports: ports, client: ClientConnection(host: "127.0.0.1", port: ports[0]), runners: runners)
                 do {
                     try await body(backend)
                 } catch {
@@ -76,10 +86,15 @@ final class VideoBackend: Sendable {
             as: Halo_Video_V1_DeleteVideoResponse.self, options: CallOptions(timeout: .seconds(20), metadata: metadata))
     }
 
-    /// Stops serving (its port then refuses connections); calling it again does nothing.
+    /// Stops serving (every port then refuses connections); calling it again does nothing.
     func stop() async {
         await self.client.close()
-        await self.runner.shutDownGracefully()
-        _ = try? await self.running.value
+        for index in self.runners.indices { await self.stop(replica: index) }
+    }
+
+    /// Stops one replica gracefully (GOAWAY, then its port refuses connections).
+    func stop(replica index: Int) async {
+        await self.runners[index].shutDownGracefully()
+        _ = try? await self.running[index].value
     }
 }

@@ -200,6 +200,35 @@ class TestBadInput:
         if pointer:
             assert body["errors"][0]["pointer"] == pointer
 
+    def test_a_services_field_violations_are_errors_with_pointers(self, stack):
+        # The video service sends google.rpc.BadRequest in grpc-status-details-bin; the gateway
+        # points into the body the client sent.
+        token = register(stack)["access_token"]
+        payload = {"title": " ", "tags": ["live", ""], "stream_url": "ftp://x"}
+        status, headers, body = stack.request("POST", "/api/v1/videos", payload, token=token)
+        assert_problem(status, headers, body, 400, "INVALID_ARGUMENT")
+        errors = {error["pointer"]: error["detail"] for error in body["errors"]}
+        assert set(errors) == {"/title", "/tags/1", "/stream_url"}, body
+        assert errors["/tags/1"] == "is required"
+
+    def test_field_violation_pointers_use_the_name_the_client_sent(self, stack):
+        name = uuid.uuid4().hex[:12]
+        payload = {
+            "email": f"{name}@example.com", "username": f"u{name}", "password": "correct horse battery",
+            "displayName": "\u0007bell",
+        }
+        status, headers, body = stack.request("POST", "/api/v1/auth/register", payload)
+        assert_problem(status, headers, body, 400, "INVALID_ARGUMENT")
+        assert body["errors"] == [
+            {"pointer": "/displayName", "detail": "display name must not contain control characters"}
+        ], body
+
+    def test_a_path_field_violation_names_the_parameter(self, stack):
+        token = register(stack)["access_token"]
+        status, headers, body = stack.request("PATCH", "/api/v1/videos/not-a-uuid", {"title": "x"}, token=token)
+        assert_problem(status, headers, body, 400, "INVALID_ARGUMENT")
+        assert body["errors"] == [{"parameter": "id", "detail": "must be a UUID"}], body
+
     def test_duplicate_keys_are_400(self, stack):
         token = register(stack)["access_token"]
         status, _, _ = stack.request(
@@ -399,6 +428,27 @@ class TestOperations:
         assert 'http_server_requests{route="halo.video.v1.VideoService.ListVideos",status="200"}' in text
         assert 'http_server_requests{route="-",status="404"}' in text
         assert "http_server_request_duration_bucket" in text
+
+    def test_metrics_gauge_open_connections(self, stack):
+        import re
+
+        def open_connections():
+            text = self.admin(stack, "GET", "/metrics")[1].decode()
+            match = re.search(r'^http_server_open_connections\{listener="rest"\} (\S+)$', text, re.MULTILINE)
+            assert match, text
+            return float(match.group(1))
+
+        before = open_connections()
+        held = [stack.connection() for _ in range(3)]
+        for connection in held:
+            stack.request("GET", "/health", connection=connection)
+        assert open_connections() == before + 3
+        for connection in held:
+            connection.close()
+        deadline = time.monotonic() + 5
+        while open_connections() != before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert open_connections() == before
 
     def test_routes_clusters_and_config(self, stack):
         status, body = self.admin(stack, "GET", "/admin/routes")

@@ -69,6 +69,15 @@ def test_http_examples_document_is_valid_openapi_31():
     assert spec["paths"]["/v1/texts/{message_id}"]["get"]["responses"]["200"]["content"]["application/json"][
         "schema"
     ] == {"type": "string"}
+    # Query parameters reach nested fields by dotted paths, as the binder accepts them; a field the path binds
+    # is not a query parameter.
+    by_id = spec["paths"]["/v1/messages/{message_id}"]["get"]["parameters"]
+    assert {"name": "sub.subfield", "in": "query", "schema": {"type": "string"}} in by_id
+    assert [p["name"] for p in by_id if p["in"] == "query"] == [
+        "revision", "sub.subfield", "name", "tags", "shade", "wrapped", "since", "within", "flag", "numbers",
+    ]
+    by_user = spec["paths"]["/v1/users/{sub.subfield}/messages/{message_id}"]["get"]["parameters"]
+    assert "sub.subfield" not in [p["name"] for p in by_user if p["in"] == "query"]
     patch = spec["paths"]["/v1/messages/{message_id}"]["patch"]
     assert patch["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/halo.testing.v1.ExampleMessage"

@@ -29,6 +29,8 @@ struct DescriptorSetTests {
             "google/protobuf/descriptor.proto", "google/protobuf/timestamp.proto", "google/protobuf/struct.proto",
             "google/api/http.proto", "google/api/annotations.proto", "grpc/health/v1/health.proto",
             "halo/auth/v1/auth.proto", "halo/video/v1/video.proto", "halo/engagement/v1/engagement.proto",
+            // The rich error model the services send field violations in.
+            "google/rpc/status.proto", "google/rpc/error_details.proto", "google/protobuf/any.proto",
         ]
         #expect(names == expected)
         for file in self.descriptors.file where file.name.hasPrefix("halo/") {

@@ -19,12 +19,13 @@ import Testing
     }
 
     private func startCall(
-        _ pair: EmbeddedPair, deadline: NIODeadline? = nil, metadata: Metadata = Metadata()
+        _ pair: EmbeddedPair, deadline: NIODeadline? = nil, metadata: Metadata = Metadata(),
+        deadlines: DeadlineQueue? = nil
     ) -> Probe {
         let probe = Probe()
         probe.call = ClientCall(
             eventLoop: pair.client.embeddedEventLoop, maxMessageSize: 1024, consumesOnReceipt: true,
-            deadline: deadline,
+            deadline: deadline, deadlines: deadlines ?? DeadlineQueue(eventLoop: pair.client.embeddedEventLoop),
             // Weak: the probe holds the call, and the call keeps its callbacks.
             onMessage: { [weak probe] in probe?.messages.append(String(buffer: $0)) },
             onFinish: { [weak probe] outcome, initial in
@@ -134,6 +135,62 @@ import Testing
         #expect(pair.serverDelegate.requests.first?.closeReason == .reset(.cancel))
     }
 
+    @Test func oneQueueEndsEachCallAtItsOwnDeadline() throws {
+        let pair = try EmbeddedPair()
+        let loop = pair.client.embeddedEventLoop
+        let deadlines = DeadlineQueue(eventLoop: loop)
+        let start = loop.now
+        let late = self.startCall(pair, deadline: start + .milliseconds(300), deadlines: deadlines)
+        let early = self.startCall(pair, deadline: start + .milliseconds(100), deadlines: deadlines)
+        let middle = self.startCall(pair, deadline: start + .milliseconds(200), deadlines: deadlines)
+        let answered = self.startCall(pair, deadline: start + .milliseconds(50), deadlines: deadlines)
+        try pair.exchange()
+        #expect(deadlines.count == 4)
+        // The earliest call is answered: it leaves the queue, and the timer set for it finds
+        // nothing due and moves on.
+        try #require(pair.serverDelegate.requests.last).respond("world")
+        try pair.exchange()
+        #expect(answered.outcome != nil)
+        #expect(deadlines.count == 3)
+        loop.advanceTime(by: .milliseconds(99))
+        #expect(early.outcome == nil && middle.outcome == nil && late.outcome == nil)
+        loop.advanceTime(by: .milliseconds(1))
+        #expect(early.outcome?.failureCode == .deadlineExceeded)
+        #expect(middle.outcome == nil && late.outcome == nil)
+        loop.advanceTime(by: .milliseconds(100))
+        #expect(middle.outcome?.failureCode == .deadlineExceeded)
+        #expect(late.outcome == nil)
+        loop.advanceTime(by: .milliseconds(100))
+        #expect(late.outcome?.failureCode == .deadlineExceeded)
+        #expect(deadlines.count == 0)
+    }
+
+    @Test func finishedCallsLeaveTheQueue() throws {
+        let pair = try EmbeddedPair()
+        let loop = pair.client.embeddedEventLoop
+        let deadlines = DeadlineQueue(eventLoop: loop)
+        var probes: [Probe] = []
+        for index in 0..<20 {
+            probes.append(
+                self.startCall(pair, deadline: loop.now + .milliseconds(Int64(1000 - index * 10)), deadlines: deadlines)
+            )
+        }
+        try pair.exchange()
+        #expect(deadlines.count == 20)
+        // Answered out of deadline order, and two cancelled: the heap keeps its order as calls leave.
+        probes[3].call.cancel()
+        probes[17].call.cancel()
+        for (index, request) in pair.serverDelegate.requests.enumerated() where index % 2 == 0 {
+            request.respond("world")
+        }
+        try pair.exchange()
+        #expect(deadlines.count == 8)
+        loop.advanceTime(by: .seconds(2))
+        #expect(deadlines.count == 0)
+        #expect(probes.allSatisfy { $0.outcome != nil })
+        #expect(probes.filter { $0.outcome?.failureCode == .deadlineExceeded }.count == 8)
+    }
+
     @Test func cancelBeforeAnswer() throws {
         let pair = try EmbeddedPair()
         let probe = self.startCall(pair)
@@ -147,5 +204,13 @@ import Testing
         #expect(failure.code == .cancelled)
         try pair.exchange()
         #expect(pair.serverDelegate.requests.first?.closeReason == .reset(.cancel))
+    }
+}
+
+extension ClientCall.Outcome {
+    /// The failure's code, nil on success.
+    fileprivate var failureCode: RPCError.Code? {
+        if case .failure(let failure) = self { return failure.code }
+        return nil
     }
 }

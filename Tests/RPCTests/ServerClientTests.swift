@@ -170,6 +170,8 @@ struct ServerClientTests {
             #expect(error?.code == .failedPrecondition)
             #expect(error?.message == "précondition ✗ 100%")
             #expect(error?.metadata["x-detail"] == "see docs")
+            // The rich status reaches the caller (the gateway renders its field violations).
+            #expect(error?.metadata.bytes("grpc-status-details-bin") == [0x08, 0x09, 0x12, 0x00, 0xFF])
         }
     }
 

@@ -32,6 +32,8 @@ enum Echo {
             if request.failCode != 0 {
                 var metadata = Metadata()
                 metadata.add("x-detail", "see docs")
+                // Stands for a serialized google.rpc.Status: the rich status travels as bytes.
+                metadata.add("grpc-status-details-bin", bytes: [0x08, 0x09, 0x12, 0x00, 0xFF])
                 throw RPCError(
                     code: RPCError.Code(rawValue: Int(request.failCode)), message: request.failMessage,
                     metadata: metadata)

@@ -27,6 +27,13 @@ struct WireFormatTests {
         #expect(Timeout.encode(.seconds(30)) == "30000000u")
         #expect(Timeout.encode(.seconds(1000)) == "1000000m")
         #expect(Timeout.encode(.nanoseconds(1_500)) == "1500n")
+        // The per-call form: the finest unit within 8 digits, rounded up, never a shorter budget.
+        #expect(Timeout.encode(nanoseconds: 99_999_999) == "99999999n")
+        #expect(Timeout.encode(nanoseconds: 100_000_000) == "100000u")
+        #expect(Timeout.encode(nanoseconds: 100_000_001) == "100001u")
+        #expect(Timeout.encode(nanoseconds: 5_000_000_000) == "5000000u")
+        #expect(Timeout.encode(nanoseconds: 0) == "0n")
+        #expect(Timeout.encode(nanoseconds: 1) == "1n")
         #expect(Timeout.encode(.seconds(86400 * 365 * 1000)) == "8760000H")
         #expect(Timeout.parse(Timeout.encode(.milliseconds(1234)))! >= .milliseconds(1234))
     }

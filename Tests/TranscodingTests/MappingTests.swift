@@ -141,5 +141,17 @@ struct MappingTests {
             0x92, 0x03, 0x05, 0x08, 0x01, 0x12, 0x01, 0x61, 0x92, 0x03, 0x05, 0x08, 0x01, 0x12, 0x01, 0x62,
         ]
         #expect(try transcoder.json(map, name) == #"{"mInt32":{"1":"b"}}"#)
+        // An entry without a key has the default key, so it and an explicit 0 are one key.
+        let defaultKey: [UInt8] = [0x92, 0x03, 0x03, 0x12, 0x01, 0x61, 0x92, 0x03, 0x05, 0x08, 0x00, 0x12, 0x01, 0x62]
+        #expect(try transcoder.json(defaultKey, name) == #"{"mInt32":{"0":"b"}}"#)
+        // -1 as a ten-byte varint and as a five-byte one is one int32 key.
+        let ten: [UInt8] = [0x92, 0x03, 0x0E, 0x08] + [UInt8](repeating: 0xFF, count: 9) + [0x01, 0x12, 0x01, 0x61]
+        let five: [UInt8] = [0x92, 0x03, 0x09, 0x08, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x12, 0x01, 0x62]
+        #expect(try transcoder.json(ten + five, name) == #"{"mInt32":{"-1":"b"}}"#)
+        // Past the 32 keys kept inline, a key seen again still replaces the earlier entry.
+        func entry(_ key: UInt8, _ value: UInt8) -> [UInt8] { [0x92, 0x03, 0x05, 0x08, key, 0x12, 0x01, value] }
+        let large = (0..<40).flatMap { entry(UInt8($0), 0x61) } + entry(35, 0x62)
+        let keys = (0..<40).filter { $0 != 35 }.map { #""\#($0)":"a""# } + [#""35":"b""#]
+        #expect(try transcoder.json(large, name) == #"{"mInt32":{"# + keys.joined(separator: ",") + "}}")
     }
 }

@@ -21,6 +21,29 @@ import Upstream
         }
     }
 
+    @Test func eachEndpointSendsItsOwnNameAsAuthority() async throws {
+        let replicas = try startReplicas(2)
+        let alpha = ClusterConfiguration.Endpoint(host: "alpha.internal", port: 50052)
+        let beta = ClusterConfiguration.Endpoint(host: "beta.internal", port: 50052)
+        let resolver = StaticResolver([
+            alpha: [try SocketAddress(ipAddress: "127.0.0.1", port: replicas[0].port)],
+            beta: [try SocketAddress(ipAddress: "127.0.0.1", port: replicas[1].port)],
+        ])
+        let endpoints = try await withCluster(
+            replicas, resolver: resolver, configure: { $0.endpoints = [alpha, beta] }
+        ) {
+            cluster in
+            _ = try await cluster.unary(TestMethods.getVideo, request: TestMethods.getVideo(), timeout: .seconds(5))
+            return await cluster.snapshot().loops[0].endpoints
+        }
+        let authorities = Dictionary(uniqueKeysWithValues: endpoints.map { ($0.address, $0.authority) })
+        #expect(authorities.count == 2)
+        for (replica, name) in zip(replicas, ["alpha.internal:50052", "beta.internal:50052"]) {
+            let authority = authorities.first { $0.key.hasSuffix(":\(replica.port)") }?.value
+            #expect(authority == name, "the address resolved from \(name) sends it")
+        }
+    }
+
     @Test func reResolutionMovesTrafficWithoutDroppingCalls() async throws {
         let replicas = try startReplicas(2)
         let (old, new) = (replicas[0], replicas[1])

@@ -52,7 +52,26 @@ func measure(budget: Duration = .milliseconds(300), _ body: () throws -> Void) r
     return best
 }
 
-func run<M: SwiftProtobuf.Message & Equatable>(_ label: String, _ message: M, registry: DescriptorRegistry) throws {
+/// `--count MESSAGE PATH DIRECTION N` (MESSAGE `video`, `list` or `counts`; PATH `halo` or `swift-protobuf`;
+/// DIRECTION `to-wire` or `to-json`): runs that one case N times and prints nothing, for instruction counts under
+/// callgrind (Benchmarks/transcode-callgrind.sh runs two counts and divides the difference).
+struct CountMode {
+    let message: String
+    let path: String
+    let direction: String
+    let iterations: Int
+
+    init?(_ arguments: [String]) {
+        guard arguments.count == 6, arguments[1] == "--count", let iterations = Int(arguments[5]) else { return nil }
+        (message, path, direction, self.iterations) = (arguments[2], arguments[3], arguments[4], iterations)
+    }
+}
+
+let countMode = CountMode(CommandLine.arguments)
+
+func run<M: SwiftProtobuf.Message & Equatable>(
+    _ label: String, _ key: String, _ message: M, registry: DescriptorRegistry
+) throws {
     let transcoder = Transcoder(registry: registry)
     let index = registry.messageIndex(named: M.protoMessageName)!
     let json: [UInt8] = try message.jsonUTF8Bytes()
@@ -63,6 +82,28 @@ func run<M: SwiftProtobuf.Message & Equatable>(_ label: String, _ message: M, re
     guard try M(serializedBytes: transcoder.jsonToWire(json, messageIndex: index)) == message,
         try M(jsonUTF8Bytes: transcoder.wireToJSON(wire, messageIndex: index)) == message
     else { fatalError("\(label): transcoder output differs from swift-protobuf's") }
+
+    if let countMode {
+        guard countMode.message == key else { return }
+        for _ in 0..<countMode.iterations {
+            output.removeAll(keepingCapacity: true)
+            switch (countMode.path, countMode.direction) {
+            case ("halo", "to-wire"):
+                try json.withUnsafeBytes { try transcoder.jsonToWire($0, messageIndex: index, into: &output) }
+            case ("halo", "to-json"):
+                try wire.withUnsafeBytes { try transcoder.wireToJSON($0, messageIndex: index, into: &output) }
+            case ("swift-protobuf", "to-wire"):
+                let bytes: [UInt8] = try M(jsonUTF8Bytes: json).serializedBytes()
+                precondition(!bytes.isEmpty)
+            case ("swift-protobuf", "to-json"):
+                let bytes: [UInt8] = try M(serializedBytes: wire).jsonUTF8Bytes()
+                precondition(!bytes.isEmpty)
+            default:
+                fatalError("--count: unknown path or direction")
+            }
+        }
+        return
+    }
 
     let oursToWire = try json.withUnsafeBytes { json in
         try measure {
@@ -98,13 +139,15 @@ func run<M: SwiftProtobuf.Message & Equatable>(_ label: String, _ message: M, re
 }
 
 let registry = try DescriptorRegistry(descriptorSet: HaloDescriptors.load())
-print("| message | direction | Halo transcoder | allocs/msg | swift-protobuf typed | allocs/msg | speed-up |")
-print("|---|---|---|---|---|---|---|")
-try run("a video", sampleVideo(1), registry: registry)
+if countMode == nil {
+    print("| message | direction | Halo transcoder | allocs/msg | swift-protobuf typed | allocs/msg | speed-up |")
+    print("|---|---|---|---|---|---|---|")
+}
+try run("a video", "video", sampleVideo(1), registry: registry)
 var list = Halo_Video_V1_ListVideosResponse()
 list.videos = (1...20).map(sampleVideo)
 list.nextOffset = 20
-try run("20 videos", list, registry: registry)
+try run("20 videos", "list", list, registry: registry)
 var counts = Halo_Engagement_V1_BatchGetCountsResponse()
 for number in 0..<20 {
     var entry = Halo_Engagement_V1_Counts()
@@ -114,4 +157,4 @@ for number in 0..<20 {
     entry.liveViewers = Int64(number)
     counts.counts["0190a6f4-6c1e-7cc2-8d7e-\(String(format: "%012d", number))"] = entry
 }
-try run("counts map (20)", counts, registry: registry)
+try run("counts map (20)", "counts", counts, registry: registry)

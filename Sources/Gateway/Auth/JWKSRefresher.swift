@@ -19,6 +19,8 @@ final class JWKSRefresher {
     private var lastAttempt: NIODeadline?
     private var waiters: [(Bool) -> Void] = []
     private var inFlight = false
+    /// Runs with every key set this refresher fetched, so the other loops can adopt it too.
+    var onFetched: ((TokenKeySet) -> Void)?
 
     init(
         method: MethodDescriptor, outputIndex: Int, pool: LoopPool, transcoder: Transcoder, minimumInterval: Duration,
@@ -60,7 +62,9 @@ final class JWKSRefresher {
                         try self.transcoder.wireToJSON(wire, messageIndex: self.outputIndex, into: &output)
                         return output
                     }
-                    authenticator.replaceKeys(try TokenKeySet(jwks: json))
+                    let keys = try TokenKeySet(jwks: json)
+                    authenticator.replaceKeys(keys)
+                    self.onFetched?(keys)
                     fetched = true
                 } catch {
                     self.logger.warning("JWKS unreadable", metadata: ["error": "\(error)"])

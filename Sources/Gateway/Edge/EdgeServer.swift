@@ -1,3 +1,4 @@
+import CoreMetrics
 package import HTTP2
 package import NIOCore
 import NIOExtras
@@ -16,8 +17,30 @@ package final class EdgeServer: Sendable {
     package final class LoopContext {
         package let pipeline: any RequestPipeline
         let requestIDs = RequestIDGenerator()
+        /// This loop's open connections, so a drain that runs out of time can close them.
+        private var connections: [ObjectIdentifier: any Channel] = [:]
+        /// `http.server.open_connections` (Prometheus: `http_server_open_connections`), set by
+        /// the server: one update per connection opened or closed, never per request.
+        var openConnections: Meter?
 
         package init(pipeline: any RequestPipeline) { self.pipeline = pipeline }
+
+        /// Keeps `channel` until it closes (on its loop, which is this context's).
+        func track(_ channel: any Channel) {
+            let id = ObjectIdentifier(channel)
+            self.connections[id] = channel
+            self.openConnections?.increment()
+            channel.closeFuture.assumeIsolated().whenComplete { _ in
+                self.connections[id] = nil
+                self.openConnections?.decrement()
+            }
+        }
+
+        /// Closes every connection still open (the drain ran out of time): their exchanges are
+        /// cancelled, and with them their upstream calls.
+        func closeAll() {
+            for channel in self.connections.values { channel.close(promise: nil) }
+        }
     }
 
     package struct Configuration: Sendable {
@@ -25,6 +48,9 @@ package final class EdgeServer: Sendable {
         package var port = 8080
         package var limits = EdgeLimits.defaults
         package var http2 = HTTP2.Configuration()
+        /// The listener's name in metrics (`listener` dimension of the open connections gauge);
+        /// nil: not counted.
+        package var metricsName: String?
         /// How long a graceful shutdown waits for exchanges in flight.
         package var drainTimeout: Duration = .seconds(10)
         package var backlog: Int32 = 1024
@@ -35,11 +61,16 @@ package final class EdgeServer: Sendable {
     private let channel: any Channel
     private let quiescing: ServerQuiescingHelper
     private let drainTimeout: Duration
+    private let contexts: [NIOLoopBound<LoopContext>]
 
-    private init(channel: any Channel, quiescing: ServerQuiescingHelper, drainTimeout: Duration) {
+    private init(
+        channel: any Channel, quiescing: ServerQuiescingHelper, drainTimeout: Duration,
+        contexts: [NIOLoopBound<LoopContext>]
+    ) {
         self.channel = channel
         self.quiescing = quiescing
         self.drainTimeout = drainTimeout
+        self.contexts = contexts
     }
 
     /// The bound address (port 0 resolved).
@@ -51,9 +82,15 @@ package final class EdgeServer: Sendable {
         makeContext: @escaping @Sendable (any EventLoop) -> LoopContext
     ) async throws -> EdgeServer {
         var contexts: [ObjectIdentifier: NIOLoopBound<LoopContext>] = [:]
+        let metricsName = configuration.metricsName
         for loop in group.makeIterator() {
             contexts[ObjectIdentifier(loop)] = try await loop.submit {
-                NIOLoopBound(makeContext(loop), eventLoop: loop)
+                let context = makeContext(loop)
+                if let metricsName {
+                    context.openConnections = Meter(
+                        label: "http.server.open_connections", dimensions: [("listener", metricsName)])
+                }
+                return NIOLoopBound(context, eventLoop: loop)
             }.get()
         }
         let perLoop = contexts
@@ -76,6 +113,7 @@ package final class EdgeServer: Sendable {
                     guard let context = perLoop[ObjectIdentifier(channel.eventLoop)]?.value else {
                         throw ChannelError.ioOnClosedChannel
                     }
+                    context.track(channel)
                     let allocator = channel.allocator
                     let detector = ProtocolDetector { handlerContext, detected in
                         let operations = handlerContext.pipeline.syncOperations
@@ -100,22 +138,27 @@ package final class EdgeServer: Sendable {
                 }
             }
             .bind(host: configuration.host, port: configuration.port).get()
-        return EdgeServer(channel: channel, quiescing: quiescing, drainTimeout: configuration.drainTimeout)
+        return EdgeServer(
+            channel: channel, quiescing: quiescing, drainTimeout: configuration.drainTimeout,
+            contexts: Array(perLoop.values))
     }
 
-    /// Stops accepting, drains connections up to the drain timeout, then returns.
-    /// HTTP/2 connections close themselves once their streams finish (or at their own drain
-    /// timeout); HTTP/1.1 ones after the answer in flight.
+    /// Stops accepting, drains connections up to the drain timeout, closes what is still open
+    /// then, and returns once every connection is closed. HTTP/2 connections close themselves
+    /// once their streams finish; HTTP/1.1 ones after the answer in flight.
     package func shutdownGracefully() async {
         let drained = self.channel.eventLoop.makePromise(of: Void.self)
         self.quiescing.initiateShutdown(promise: drained)
-        let drainTimeout = self.drainTimeout
-        // Shutdown only, never a request's path: wait for the drain or its timeout, whichever first.
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await drained.futureResult.get() }
-            group.addTask { try? await Task.sleep(for: drainTimeout) }
-            await group.next()
-            group.cancelAll()
+        // Shutdown only, never a request's path: if the drain outlives its timeout, what is
+        // still open closes then, each connection on its own loop. (A task group racing the
+        // drain against a sleep would not do: the group waits for the drain either way.)
+        let contexts = self.contexts
+        let deadline = self.channel.eventLoop.scheduleTask(in: TimeAmount(self.drainTimeout)) {
+            for context in contexts {
+                context.eventLoop.execute { context.value.closeAll() }
+            }
         }
+        try? await drained.futureResult.get()
+        deadline.cancel()
     }
 }

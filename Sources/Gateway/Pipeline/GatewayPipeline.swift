@@ -4,7 +4,7 @@ package import Logging
 package import NIOCore
 import NIOHTTP1
 import RPC
-import Tokens
+package import Tokens
 import Transcoding
 package import Upstream
 
@@ -60,6 +60,18 @@ package final class GatewayPipeline: RequestPipeline {
     /// Fetches the JWKS now (at start; later fetches happen on unknown keys).
     package func refreshKeys() {
         self.jwks?.refresh(authenticator: self.authenticator) { _ in }
+    }
+
+    /// Hands every key set this loop fetches to `share` (the app passes them to the other
+    /// loops), so a rotated key fetched once is known everywhere, even if the JWKS then goes down.
+    package func shareFetchedKeys(_ share: @escaping (TokenKeySet) -> Void) {
+        self.jwks?.onFetched = share
+    }
+
+    /// Keys another loop fetched.
+    package func adoptKeys(_ keys: TokenKeySet) {
+        assert(self.eventLoop.inEventLoop, "the pipeline runs on its own loop")
+        self.authenticator.replaceKeys(keys)
     }
 
     // MARK: RequestPipeline
@@ -266,7 +278,14 @@ package final class GatewayPipeline: RequestPipeline {
             body.writeBytes(self.scratch)
             self.respond(exchange, .json(status, body))
         case .failure(let failure):
-            self.respond(exchange, self.problem(exchange, UpstreamProblem.problem(for: failure)))
+            var problem = UpstreamProblem.problem(for: failure)
+            if failure.failure.origin == .server, failure.failure.error.code == .invalidArgument,
+                let details = failure.failure.error.metadata.bytes(FieldViolationErrors.metadataKey)
+            {
+                problem.errors = FieldViolationErrors.errors(
+                    details: details, route: binding.route, transcoder: transcoder, body: exchange.request.body)
+            }
+            self.respond(exchange, self.problem(exchange, problem))
         }
     }
 

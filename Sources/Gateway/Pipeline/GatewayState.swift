@@ -7,17 +7,32 @@ package import Transcoding
 /// and transcoder built from the descriptor set, and each route's gRPC method, cluster and
 /// policy. Built off the loop (a pure function of the configuration and the descriptors) and
 /// swapped per loop as a whole, so a request sees one consistent version.
-package struct GatewayState: Sendable {
+///
+/// A class, like `Binding`: a request reads both several times, and a reference costs one
+/// retain where a copy of the struct retained every string and array in it.
+package final class GatewayState: Sendable {
     /// One REST route bound to its upstream.
-    package struct Binding: Sendable {
-        package var route: Route
-        package var method: MethodDescriptor
-        package var cluster: String
-        package var policy: GatewayConfiguration.RoutePolicy
+    package final class Binding: Sendable {
+        package let route: Route
+        package let method: MethodDescriptor
+        package let cluster: String
+        package let policy: GatewayConfiguration.RoutePolicy
         /// The full method name, `package.Service.Method` (policy keys, logs, metrics).
-        package var name: String
+        package let name: String
         /// Calls that enrich this route's answer (configured composition).
-        package var compositions: [CompiledComposition] = []
+        package let compositions: [CompiledComposition]
+
+        init(
+            route: Route, method: MethodDescriptor, cluster: String, policy: GatewayConfiguration.RoutePolicy,
+            name: String, compositions: [CompiledComposition]
+        ) {
+            self.route = route
+            self.method = method
+            self.cluster = cluster
+            self.policy = policy
+            self.name = name
+            self.compositions = compositions
+        }
     }
 
     package let configuration: GatewayConfiguration
@@ -53,7 +68,7 @@ package struct GatewayState: Sendable {
         self.routes = routes
 
         let idempotency = Self.idempotentMethods(registry)
-        var bindings: [Binding] = []
+        var bindings: [(route: Route, method: MethodDescriptor, cluster: String, name: String)] = []
         for route in routes.routes.sorted(by: { $0.declarationOrder < $1.declarationOrder }) {
             let name = "\(route.service).\(route.method)"
             guard let cluster = configuration.services[route.service] else {
@@ -63,14 +78,12 @@ package struct GatewayState: Sendable {
             let method = MethodDescriptor(
                 service: route.service, method: route.method, kind: route.serverStreaming ? .serverStreaming : .unary,
                 isIdempotent: idempotency.contains(name))
-            bindings.append(
-                Binding(
-                    route: route, method: method, cluster: cluster, policy: configuration.policy(for: name), name: name)
-            )
+            bindings.append((route, method, cluster, name))
         }
         for key in configuration.routes.keys where !bindings.contains(where: { $0.name == key }) {
             throw ConfigurationError(key: "routes.\(key)", "no REST route reaches this method")
         }
+        var compositions = [[CompiledComposition]](repeating: [], count: bindings.count)
         for (index, composition) in configuration.composition.enumerated() {
             let targets = bindings.indices.filter { bindings[$0].name == composition.route }
             guard !targets.isEmpty else {
@@ -78,16 +91,22 @@ package struct GatewayState: Sendable {
                     key: "composition[\(index)].route", "no REST route reaches \(composition.route)")
             }
             for target in targets {
-                bindings[target].compositions.append(
+                compositions[target].append(
                     try CompiledComposition.compile(
                         composition, index: index, route: bindings[target].route, configuration: configuration,
                         registry: registry))
             }
         }
-        self.bindings = bindings
+        self.bindings = bindings.indices.map { index in
+            let draft = bindings[index]
+            return Binding(
+                route: draft.route, method: draft.method, cluster: draft.cluster,
+                policy: configuration.policy(for: draft.name), name: draft.name, compositions: compositions[index])
+        }
 
         var generator = OpenAPIGenerator(registry: registry, routes: routes, options: options)
-        let policies = Dictionary(bindings.map { ($0.route.declarationOrder, $0.policy.auth ?? .optional) }) { a, _ in a
+        let policies = Dictionary(self.bindings.map { ($0.route.declarationOrder, $0.policy.auth ?? .optional) }) {
+            a, _ in a
         }
         generator.authentication = { route in
             switch policies[route.declarationOrder] ?? .optional {

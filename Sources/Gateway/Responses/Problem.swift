@@ -3,17 +3,28 @@ package import RPC
 
 /// An RFC 9457 problem (`application/problem+json`): `type`, `title`, `status`, `detail`, `code`
 /// (the gRPC code name), `request_id`, and, for input a client can fix, `errors` as
-/// `{pointer, detail}` pairs (the pointer names the JSON field as the client sent it).
+/// `{pointer, detail}` pairs (the pointer names the JSON field as the client sent it), or
+/// `{parameter, detail}` for a field the path or the query carried.
 ///
 /// `detail` carries upstream messages as they are (the services write them for clients); local
 /// failures get a fixed sentence, never an internal error text.
 package struct Problem: Sendable {
-    /// One field-level error.
+    /// One field-level error: where in the body (a JSON pointer), or which path or query
+    /// parameter when the field was not in the body.
     package struct FieldError: Sendable, Hashable {
         package var pointer: String
+        /// Set instead of `pointer` for a field bound by the path or the query (`video_id`).
+        package var parameter: String?
         package var detail: String
         package init(pointer: String, detail: String) {
             self.pointer = pointer
+            self.parameter = nil
+            self.detail = detail
+        }
+
+        package init(parameter: String, detail: String) {
+            self.pointer = ""
+            self.parameter = parameter
             self.detail = detail
         }
     }
@@ -60,8 +71,13 @@ package struct Problem: Sendable {
             body.writeStaticString(",\"errors\":[")
             for (index, error) in self.errors.enumerated() {
                 if index > 0 { body.writeStaticString(",") }
-                body.writeStaticString("{\"pointer\":")
-                JSONText.writeString(error.pointer, to: &body)
+                if let parameter = error.parameter {
+                    body.writeStaticString("{\"parameter\":")
+                    JSONText.writeString(parameter, to: &body)
+                } else {
+                    body.writeStaticString("{\"pointer\":")
+                    JSONText.writeString(error.pointer, to: &body)
+                }
                 body.writeStaticString(",\"detail\":")
                 JSONText.writeString(error.detail, to: &body)
                 body.writeStaticString("}")

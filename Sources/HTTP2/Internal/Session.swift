@@ -162,8 +162,14 @@ final class Session {
     }
 
     func submitGoAway(code: ErrorCode) {
-        let last = nghttp2_session_get_last_proc_stream_id(self.pointer)
-        _ = nghttp2_submit_goaway(self.pointer, UInt8(NGHTTP2_FLAG_NONE.rawValue), last, code.rawValue, nil, 0)
+        self.submitGoAway(code: code, lastStreamID: nghttp2_session_get_last_proc_stream_id(self.pointer))
+    }
+
+    /// GOAWAY naming `lastStreamID` (never above one sent before); once it is sent, nghttp2 closes
+    /// the peer's streams above it as REFUSED_STREAM.
+    func submitGoAway(code: ErrorCode, lastStreamID: Int32) {
+        _ = nghttp2_submit_goaway(
+            self.pointer, UInt8(NGHTTP2_FLAG_NONE.rawValue), lastStreamID, code.rawValue, nil, 0)
     }
 
     /// Ends the session with GOAWAY `code`; nothing more is read once it is sent.

@@ -15,7 +15,9 @@ final class ClientCall: StreamHandler {
     private var machine = ClientCallStateMachine()
     private var deframer: MessageDeframer
     private var stream: Stream?
-    private var deadlineTimer: Scheduled<Void>?
+    /// The connection's deadline watch, and this call's place in it (-1 when not watched).
+    private let deadlines: DeadlineQueue
+    var deadlineSlot = -1
     private var pendingWrite: (ByteBuffer, CheckedContinuation<Void, any Error>)?
     /// Messages written before the stream opened (streaming calls wait for a connection).
     private var writesBeforeStart: [(ByteBuffer, CheckedContinuation<Void, any Error>)] = []
@@ -32,11 +34,12 @@ final class ClientCall: StreamHandler {
 
     /// When the caller stops waiting: set when the call is made, so it covers waiting for a
     /// connection and for a free stream, not only the exchange.
-    private let deadline: NIODeadline?
+    let deadline: NIODeadline?
 
     init(
         eventLoop: any EventLoop, maxMessageSize: Int, consumesOnReceipt: Bool, deadline: NIODeadline?,
-        onMessage: @escaping (ByteBuffer) -> Void, onFinish: @escaping (Outcome, Metadata) -> Void
+        deadlines: DeadlineQueue, onMessage: @escaping (ByteBuffer) -> Void,
+        onFinish: @escaping (Outcome, Metadata) -> Void
     ) {
         self.eventLoop = eventLoop
         self.consumesOnReceipt = consumesOnReceipt
@@ -45,12 +48,13 @@ final class ClientCall: StreamHandler {
         self.onMessage = onMessage
         self.onFinish = onFinish
         self.deadline = deadline
-        if let deadline = self.deadline {
-            self.deadlineTimer = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
-                self.deadlineTimer = nil
-                self.perform(self.machine.deadlinePassed())
-            }
-        }
+        self.deadlines = deadlines
+        deadlines.add(self)
+    }
+
+    /// The deadline came (from the connection's `DeadlineQueue`).
+    func deadlinePassed() {
+        self.perform(self.machine.deadlinePassed())
     }
 
     var isFinished: Bool { self.machine.isFinished }
@@ -71,7 +75,7 @@ final class ClientCall: StreamHandler {
         if let deadline = self.deadline {
             // The budget left, not the one given: time spent waiting for a connection counts.
             let remaining = deadline - self.eventLoop.now
-            headers.append(Header("grpc-timeout", Timeout.encode(.nanoseconds(max(1, remaining.nanoseconds)))))
+            headers.append(Header("grpc-timeout", Timeout.encode(nanoseconds: max(1, remaining.nanoseconds))))
         }
         for (key, value) in metadata.entries {
             headers.append(Header(key, Metadata.wireValue(value), neverIndex: key == "authorization"))
@@ -191,8 +195,7 @@ final class ClientCall: StreamHandler {
         else { return }
         self.onFinish = nil
         if resetStream { self.stream?.reset(.cancel) }
-        self.deadlineTimer?.cancel()
-        self.deadlineTimer = nil
+        self.deadlines.remove(self)
         if case .failure(let failure) = outcome { self.finalError = failure.error }
         // The server is done; if our side is still open (an early status), end it so the stream
         // and the connection can close.

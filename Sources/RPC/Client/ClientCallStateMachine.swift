@@ -138,6 +138,9 @@ struct ClientCallStateMachine {
                 code = Int(header.value).map { RPCError.Code(rawValue: $0) } ?? .unknown
             case .grpcMessage:
                 message = PercentEncoding.decode(header.value)
+            case .grpcStatusDetails:
+                // The rich status (`google.rpc.Status`, e.g. field violations): the caller's to read.
+                metadata.addReceived(name: header.name, value: header.value)
             case let token where token.isProtocol:
                 break
             default:

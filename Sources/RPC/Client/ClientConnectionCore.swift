@@ -10,6 +10,8 @@ final class ClientConnectionCore: ConnectionDelegate {
     private let authority: String
     /// The request fields every call on this connection sends, built once.
     private let staticHeaders: [Header]
+    /// One timer for the deadlines of every call on this connection.
+    private let deadlines: DeadlineQueue
     private let eventLoop: any EventLoop
     private let configuration: ClientConnection.Configuration
     private let logger: Logger
@@ -27,6 +29,7 @@ final class ClientConnectionCore: ConnectionDelegate {
         self.authority = "\(host):\(port)"
         self.staticHeaders = ClientConnectionCore.staticHeaders(authority: self.authority)
         self.eventLoop = eventLoop
+        self.deadlines = DeadlineQueue(eventLoop: eventLoop)
         self.configuration = configuration
         self.logger = logger
         self.machine = ConnectionStateMachine(backoff: configuration.backoff)
@@ -48,7 +51,7 @@ final class ClientConnectionCore: ConnectionDelegate {
         let response = UnaryCollector()
         let call = ClientCall(
             eventLoop: self.eventLoop, maxMessageSize: options.maxResponseMessageSize, consumesOnReceipt: true,
-            deadline: deadline,
+            deadline: deadline, deadlines: self.deadlines,
             onMessage: { response.received($0) },
             onFinish: { outcome, initialMetadata in
                 self.callFinished()
@@ -87,7 +90,7 @@ final class ClientConnectionCore: ConnectionDelegate {
     ) -> ClientCall {
         let call = ClientCall(
             eventLoop: self.eventLoop, maxMessageSize: options.maxResponseMessageSize, consumesOnReceipt: false,
-            deadline: options.timeout.map { self.eventLoop.now + TimeAmount($0) },
+            deadline: options.timeout.map { self.eventLoop.now + TimeAmount($0) }, deadlines: self.deadlines,
             onMessage: { messages.yield($0) },
             onFinish: { outcome, _ in
                 self.callFinished()

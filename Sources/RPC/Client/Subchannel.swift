@@ -31,6 +31,8 @@ package final class Subchannel: ConnectionDelegate {
     private let configuration: Configuration
     private let logger: Logger
     private let staticHeaders: [Header]
+    /// One timer for the deadlines of every call on this connection.
+    private let deadlines: DeadlineQueue
     var machine: SubchannelStateMachine
     private var reconnectTimer: Scheduled<Void>?
     private var settingsTimer: Scheduled<Void>?
@@ -51,6 +53,7 @@ package final class Subchannel: ConnectionDelegate {
         self.configuration = configuration
         self.logger = logger
         self.staticHeaders = ClientConnectionCore.staticHeaders(authority: authority)
+        self.deadlines = DeadlineQueue(eventLoop: self.eventLoop)
         self.machine = SubchannelStateMachine(backoff: configuration.backoff)
     }
 
@@ -62,10 +65,13 @@ package final class Subchannel: ConnectionDelegate {
         return min(connection.remoteMaxConcurrentStreams, self.configuration.maxConcurrentStreams)
     }
 
-    /// Ready, with a free stream.
+    /// Ready, with a free stream. (Reads the state once: a pool asks this on every pick.)
     package var hasCapacity: Bool {
-        guard let connection = self.machine.readyConnection, connection.isAcceptingStreams else { return false }
-        return connection.activeStreamCount < self.maxConcurrentStreams
+        guard let connection = self.machine.readyConnection, connection.isAcceptingStreams,
+            connection.hasRemoteSettings
+        else { return false }
+        return connection.activeStreamCount
+            < min(connection.remoteMaxConcurrentStreams, self.configuration.maxConcurrentStreams)
     }
 
     /// Starts connecting now rather than on first use (idle only).
@@ -113,7 +119,7 @@ package final class Subchannel: ConnectionDelegate {
         self.inFlight += 1
         let call = ClientCall(
             eventLoop: self.eventLoop, maxMessageSize: maxResponseMessageSize, consumesOnReceipt: true,
-            deadline: deadline, onMessage: onMessage,
+            deadline: deadline, deadlines: self.deadlines, onMessage: onMessage,
             onFinish: { outcome, initialMetadata in
                 self.inFlight -= 1
                 onComplete(outcome, initialMetadata)

@@ -102,6 +102,16 @@ package final class Server: Sendable {
         self.stopped.succeed()
     }
 
+    /// Sends every open connection a GOAWAY keeping only its `keepingOldestStreams` oldest calls
+    /// (the others close as refused, never processed) and keeps accepting new connections: a
+    /// restart as clients see it, for testing their GOAWAY handling.
+    package func goAway(keepingOldestStreams count: Int) {
+        let open = self.connections.withLock { Array($0.values) }
+        for connection in open {
+            connection.pipeline.fireUserInboundEventTriggered(Connection.GoAwayEvent(keepingOldestStreams: count))
+        }
+    }
+
     /// Starts (if needed) and serves until the task is cancelled, then shuts down gracefully.
     package func run() async throws {
         if case .idle = self.state.withLock({ $0 }) { try await self.start() }

@@ -9,11 +9,11 @@ extension JSONToWire {
     {
         switch kind {
         case .string:
-            guard token.kind == .string else { throw TranscodingError("expected a string") }
+            guard token.isString else { throw TranscodingError("expected a string") }
             try writeString(token)
             return token.start == token.end
         case .bytes:
-            guard token.kind == .string else { throw TranscodingError("expected a base64 string") }
+            guard token.isString else { throw TranscodingError("expected a base64 string") }
             return try writeBytes(token)
         case .bool:
             switch token.kind {
@@ -33,7 +33,7 @@ extension JSONToWire {
             case .number:
                 parsed = JSONNumber.integer(UnsafeRawBufferPointer(rebasing: reader.bytes[token.start..<token.end]))
             case .string:
-                parsed = reader.withUnescaped(token, scratch: &scratch) { JSONNumber.integer($0) }
+                parsed = withText(token) { JSONNumber.integer($0) }
             default:
                 throw TranscodingError("expected an integer")
             }
@@ -119,7 +119,7 @@ extension JSONToWire {
             } else if reader.text(of: token, equals: "-Infinity") {
                 value = -.infinity
             } else {
-                guard let parsed = reader.withUnescaped(token, scratch: &scratch, { JSONNumber.double($0) }) else {
+                guard let parsed = withText(token, { JSONNumber.double($0) }) else {
                     throw TranscodingError("expected a number")
                 }
                 if parsed.isInfinite { throw TranscodingError("number out of range for double") }
@@ -144,7 +144,7 @@ extension JSONToWire {
         switch token.kind {
         case .string:
             let acceptShort = options.acceptShortEnumNames
-            let found = reader.withUnescaped(token, scratch: &scratch) { name in
+            let found = withText(token) { name in
                 schema.value(named: name) ?? (acceptShort ? schema.value(shortNamed: name) : nil)
             }
             guard let found else { throw TranscodingError("unknown value for enum \(schema.fullName)") }

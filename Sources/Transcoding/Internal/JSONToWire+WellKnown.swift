@@ -9,38 +9,38 @@ extension JSONToWire {
     {
         switch wellKnown {
         case .timestamp:
-            guard token.kind == .string else { throw TranscodingError("expected an RFC 3339 timestamp string") }
-            let parsed = reader.withUnescaped(token, scratch: &scratch) { TimeFormats.parseTimestamp($0) }
+            guard token.isString else { throw TranscodingError("expected an RFC 3339 timestamp string") }
+            let parsed = withText(token) { TimeFormats.parseTimestamp($0) }
             guard let (seconds, nanos) = parsed else {
                 throw TranscodingError("expected an RFC 3339 timestamp between years 1 and 9999")
             }
             writeSecondsAndNanos(seconds, nanos)
         case .duration:
-            guard token.kind == .string else { throw TranscodingError("expected a duration string such as \"1.5s\"") }
-            let parsed = reader.withUnescaped(token, scratch: &scratch) { TimeFormats.parseDuration($0) }
+            guard token.isString else { throw TranscodingError("expected a duration string such as \"1.5s\"") }
+            let parsed = withText(token) { TimeFormats.parseDuration($0) }
             guard let (seconds, nanos) = parsed else {
                 throw TranscodingError("expected a duration string such as \"1.5s\" within ±10000 years")
             }
             writeSecondsAndNanos(seconds, nanos)
         case .fieldMask:
-            guard token.kind == .string else { throw TranscodingError("expected a field mask string") }
+            guard token.isString else { throw TranscodingError("expected a field mask string") }
             try encodeFieldMask(token)
         case .struct:
-            guard token.kind == .objectStart else { throw TranscodingError("expected an object") }
+            guard token.isObjectStart else { throw TranscodingError("expected an object") }
             try encodeStructFields()
         case .value:
             try encodeValue(token)
         case .listValue:
-            guard token.kind == .arrayStart else { throw TranscodingError("expected an array") }
+            guard token.isArrayStart else { throw TranscodingError("expected an array") }
             try encodeListValues()
         case .any:
-            guard token.kind == .objectStart else { throw TranscodingError("expected an object") }
+            guard token.isObjectStart else { throw TranscodingError("expected an object") }
             try encodeAny()
         case .empty:
-            guard token.kind == .objectStart else { throw TranscodingError("expected an object") }
+            guard token.isObjectStart else { throw TranscodingError("expected an object") }
             try encodeFields(messageIndex, skippingTypeMember: false)
         default:  // the wrappers: the JSON value is the `value` field's
-            guard token.kind != .null else { throw TranscodingError("expected a value") }
+            guard !token.isNull else { throw TranscodingError("expected a value") }
             let field = registry.messages[messageIndex].fields[0]
             let mark = output.count
             output.appendTag(field.tag)
@@ -60,7 +60,7 @@ extension JSONToWire {
     }
 
     private mutating func encodeFieldMask(_ token: JSONToken) throws(TranscodingError) {
-        let text = reader.withUnescaped(token, scratch: &scratch) { Array($0) }
+        let text = withText(token) { Array($0) }
         guard !text.isEmpty else { return }
         for path in text.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
             // lowerCamel names joined by dots: what converts to snake_case paths and back unchanged.
@@ -86,11 +86,11 @@ extension JSONToWire {
 
     /// `google.protobuf.Struct`: each member is an entry of `map<string, Value> fields = 1`.
     private mutating func encodeStructFields() throws(TranscodingError) {
-        let keysBase = mapKeys.open()
-        defer { mapKeys.close(keysBase) }
+        var keys = MapKeySet()
+        var entryCount = 0
         while true {
             let name = try next()
-            if name.kind == .objectEnd { return }
+            if name.isObjectEnd { return }
             do throws(TranscodingError) {
                 output.append(0x0A)
                 let start = output.beginLength()
@@ -103,9 +103,12 @@ extension JSONToWire {
                 output.endLength(valueStart)
                 let payloadLength = output.count - start
                 output.endLength(start)
-                guard mapKeys.insert(output, start: output.count - payloadLength, count: keyLength) else {
-                    throw TranscodingError("duplicate field")
+                let keyStart = output.count - payloadLength
+                let earlier = output.withUnsafeBytes {
+                    keys.insert($0, start: keyStart, count: keyLength, entry: entryCount)
                 }
+                guard earlier == nil else { throw TranscodingError("duplicate field") }
+                entryCount += 1
             } catch {
                 throw error.under(reader.string(name))
             }
@@ -151,7 +154,7 @@ extension JSONToWire {
         var index = 0
         while true {
             let token = try next()
-            if token.kind == .arrayEnd { return }
+            if token.isArrayEnd { return }
             do throws(TranscodingError) {
                 output.append(0x0A)
                 let start = output.beginLength()
@@ -172,12 +175,12 @@ extension JSONToWire {
         var memberCount = 0
         while true {
             let name = try next()
-            if name.kind == .objectEnd { break }
+            if name.isObjectEnd { break }
             memberCount += 1
             let value = try next()
             if reader.text(of: name, equals: "@type") {
                 guard typeURL == nil else { throw TranscodingError("duplicate field").under("@type") }
-                guard value.kind == .string else { throw TranscodingError("expected a type URL").under("@type") }
+                guard value.isString else { throw TranscodingError("expected a type URL").under("@type") }
                 typeURL = value
             } else {
                 do {
@@ -206,7 +209,7 @@ extension JSONToWire {
             var sawValue = false
             while true {
                 let name = try next()
-                if name.kind == .objectEnd { break }
+                if name.isObjectEnd { break }
                 let value = try next()
                 if reader.text(of: name, equals: "@type") { continue }
                 guard reader.text(of: name, equals: "value"), !sawValue else {

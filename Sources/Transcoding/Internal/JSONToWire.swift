@@ -14,8 +14,6 @@ struct JSONToWire {
     var output: [UInt8]
     /// Unescaped strings, reused.
     var scratch: [UInt8] = []
-    /// Keys of the maps being written, outermost first (see `MapKeys`).
-    var mapKeys = MapKeys()
     /// Field-index paths from the document's message that the request path already set (REST bindings).
     var boundPaths: [[Int]] = []
     /// The field-index path to the field being encoded, kept only while `boundPaths` is not empty.
@@ -31,7 +29,7 @@ struct JSONToWire {
     /// Encodes the whole document as a message of type `messageIndex`.
     mutating func encodeDocument(messageIndex: Int) throws(TranscodingError) {
         let token = try next()
-        if registry.messages[messageIndex].wellKnown == nil, token.kind != .objectStart {
+        if registry.messages[messageIndex].wellKnown == nil, !token.isObjectStart {
             throw TranscodingError("expected a JSON object")
         }
         try encodeMessageValue(messageIndex, token)
@@ -48,6 +46,17 @@ struct JSONToWire {
         }
     }
 
+    /// Calls `body` with the unescaped bytes of a string or name token: straight from the input when it has no
+    /// escapes (the usual case, specialised here rather than through the reader's generic entry point), else
+    /// through `scratch`.
+    @inline(__always)
+    mutating func withText<Result>(_ token: JSONToken, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        if !token.hasEscapes { return body(UnsafeRawBufferPointer(rebasing: reader.bytes[token.start..<token.end])) }
+        scratch.removeAll(keepingCapacity: true)
+        reader.appendUnescaped(token, to: &scratch)
+        return scratch.withUnsafeBytes(body)
+    }
+
     // MARK: - Messages
 
     /// Encodes a message's value (an object, or a well-known type's special form) without tag or length.
@@ -56,7 +65,7 @@ struct JSONToWire {
             try encodeWellKnown(wellKnown, messageIndex, token)
             return
         }
-        guard token.kind == .objectStart else { throw TranscodingError("expected an object") }
+        guard token.isObjectStart else { throw TranscodingError("expected an object") }
         try encodeFields(messageIndex, skippingTypeMember: false)
     }
 
@@ -67,10 +76,10 @@ struct JSONToWire {
         var oneofsSeen = FieldSet(count: schema.oneofNames.count)
         while true {
             let name = try next()
-            if name.kind == .objectEnd { return }
+            if name.isObjectEnd { return }
             let found =
                 name.hasEscapes
-                ? reader.withUnescaped(name, scratch: &scratch) { schema.fieldIndex(named: $0) }
+                ? withText(name) { schema.fieldIndex(named: $0) }
                 : schema.fieldIndex(named: UnsafeRawBufferPointer(rebasing: reader.bytes[name.start..<name.end]))
             guard let index = found else {
                 if skippingTypeMember, reader.text(of: name, equals: "@type") {
@@ -88,7 +97,7 @@ struct JSONToWire {
                 }
                 guard seen.insert(index) else { throw TranscodingError("duplicate field") }
                 let value = try next()
-                if value.kind == .null, !acceptsNull(field) { continue }
+                if value.isNull, !acceptsNull(field) { continue }
                 if field.oneofIndex >= 0, !oneofsSeen.insert(field.oneofIndex) {
                     throw TranscodingError("more than one member of oneof \(schema.oneofNames[field.oneofIndex])")
                 }
@@ -116,10 +125,10 @@ struct JSONToWire {
     mutating func encodeField(_ field: FieldSchema, _ token: JSONToken) throws(TranscodingError) {
         switch field.cardinality {
         case .map:
-            guard token.kind == .objectStart else { throw TranscodingError("expected an object") }
+            guard token.isObjectStart else { throw TranscodingError("expected an object") }
             try encodeMap(field)
         case .repeated:
-            guard token.kind == .arrayStart else { throw TranscodingError("expected an array") }
+            guard token.isArrayStart else { throw TranscodingError("expected an array") }
             try encodeRepeated(field)
         case .implicit:
             let mark = output.count
@@ -154,9 +163,9 @@ struct JSONToWire {
             let start = output.beginLength()
             while true {
                 let token = try next()
-                if token.kind == .arrayEnd { break }
+                if token.isArrayEnd { break }
                 do throws(TranscodingError) {
-                    guard token.kind != .null else { throw TranscodingError("null is not allowed in a list") }
+                    guard !token.isNull else { throw TranscodingError("null is not allowed in a list") }
                     _ = try encodeScalar(field.kind, enumIndex: field.enumIndex, token)
                 } catch {
                     throw error.under(index)
@@ -173,9 +182,9 @@ struct JSONToWire {
         let takesNull = isNullTaking(field)
         while true {
             let token = try next()
-            if token.kind == .arrayEnd { return }
+            if token.isArrayEnd { return }
             do throws(TranscodingError) {
-                guard token.kind != .null || takesNull else { throw TranscodingError("null is not allowed in a list") }
+                guard !token.isNull || takesNull else { throw TranscodingError("null is not allowed in a list") }
                 output.appendTag(field.tag)
                 _ = try encodeSingularValue(field, token)
             } catch {
@@ -192,11 +201,11 @@ struct JSONToWire {
         let keyField = entry.fields[0]
         let valueField = entry.fields[1]
         let valueTakesNull = isNullTaking(valueField)
-        let keysBase = mapKeys.open()
-        defer { mapKeys.close(keysBase) }
+        var keys = MapKeySet()
+        var entryCount = 0
         while true {
             let name = try next()
-            if name.kind == .objectEnd { return }
+            if name.isObjectEnd { return }
             do throws(TranscodingError) {
                 output.appendTag(field.tag)
                 let start = output.beginLength()
@@ -204,16 +213,19 @@ struct JSONToWire {
                 try encodeMapKey(keyField.kind, name)
                 let keyLength = output.count - start
                 let value = try next()
-                guard value.kind != .null || valueTakesNull else {
+                guard !value.isNull || valueTakesNull else {
                     throw TranscodingError("null is not allowed as a map value")
                 }
                 output.appendTag(valueField.tag)
                 _ = try encodeSingularValue(valueField, value)
                 let payloadLength = output.count - start
                 output.endLength(start)
-                guard mapKeys.insert(output, start: output.count - payloadLength, count: keyLength) else {
-                    throw TranscodingError("duplicate map key")
+                let keyStart = output.count - payloadLength
+                let earlier = output.withUnsafeBytes {
+                    keys.insert($0, start: keyStart, count: keyLength, entry: entryCount)
                 }
+                guard earlier == nil else { throw TranscodingError("duplicate map key") }
+                entryCount += 1
             } catch {
                 throw error.under(reader.string(name))
             }
@@ -234,7 +246,7 @@ struct JSONToWire {
                 throw TranscodingError("expected a boolean map key")
             }
         default:
-            let parsed = reader.withUnescaped(name, scratch: &scratch) { JSONNumber.integer($0) }
+            let parsed = withText(name) { JSONNumber.integer($0) }
             try writeInteger(kind, parsed, allowFraction: false)
         }
     }
@@ -272,7 +284,7 @@ extension JSONToWire {
     /// Encodes the whole document as the value of one top-level field (a rule's `body: "field"`).
     mutating func encodeDocumentField(_ field: FieldSchema) throws(TranscodingError) {
         let token = try next()
-        if token.kind != .null { try encodeField(field, token) }
+        if !token.isNull { try encodeField(field, token) }
         _ = try next()
     }
 

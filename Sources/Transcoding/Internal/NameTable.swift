@@ -66,11 +66,22 @@ struct NameTable: Sendable {
         }
     }
 
-    /// FNV-1a over the bytes.
+    /// A hash of the length and the first and last eight bytes, multiplied once: field names are short and
+    /// the table is fixed, so a name that collides costs one more probe, never a chain an input can grow.
     @inline(__always)
     static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-        var hash: UInt32 = 2_166_136_261
-        for byte in bytes { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
-        return hash
+        let count = bytes.count
+        var word = UInt64(count) &* 0x9E37_79B9_7F4A_7C15
+        if count >= 8 {
+            word ^= bytes.loadUnaligned(as: UInt64.self)
+            let last = bytes.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+            word ^= last << 29 | last >> 35
+        } else {
+            var tail: UInt64 = 0
+            for index in 0..<count { tail |= UInt64(bytes[index]) << UInt64(index * 8) }
+            word ^= tail
+        }
+        let mixed = (word ^ (word >> 32)) &* 0xD6E8_FEB8_6659_FD93
+        return UInt32(truncatingIfNeeded: mixed >> 32)
     }
 }

@@ -92,29 +92,64 @@ enum TimeFormats {
         return negative ? (-seconds, -nanos) : (seconds, nanos)
     }
 
-    /// RFC 3339 in UTC with 0, 3, 6 or 9 fractional digits, as the proto3 JSON mapping writes it.
+    /// RFC 3339 in UTC with 0, 3, 6 or 9 fractional digits, as the proto3 JSON mapping writes it: composed on the
+    /// stack two digits at a time and appended at once.
     static func appendTimestamp(seconds: Int64, nanos: Int32, to output: inout [UInt8]) -> Bool {
         guard seconds >= minimumTimestampSeconds, seconds <= maximumTimestampSeconds, nanos >= 0, nanos < 1_000_000_000
         else { return false }
         let days = Int(seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
         let secondOfDay = Int(seconds - Int64(days) * 86_400)
         let (year, month, day) = civilFromDays(days)
-        output.append(UInt8(ascii: "\""))
-        appendDigits(year, 4, &output)
-        output.append(UInt8(ascii: "-"))
-        appendDigits(month, 2, &output)
-        output.append(UInt8(ascii: "-"))
-        appendDigits(day, 2, &output)
-        output.append(UInt8(ascii: "T"))
-        appendDigits(secondOfDay / 3600, 2, &output)
-        output.append(UInt8(ascii: ":"))
-        appendDigits(secondOfDay / 60 % 60, 2, &output)
-        output.append(UInt8(ascii: ":"))
-        appendDigits(secondOfDay % 60, 2, &output)
-        appendFraction(nanos, &output)
-        output.append(UInt8(ascii: "Z"))
-        output.append(UInt8(ascii: "\""))
+        // `"YYYY-MM-DDTHH:MM:SS.fffffffffZ"` is at most 32 bytes.
+        var text: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &text) { text in
+            text[0] = UInt8(ascii: "\"")
+            putDigits(year / 100, at: 1, text)
+            putDigits(year % 100, at: 3, text)
+            text[5] = UInt8(ascii: "-")
+            putDigits(month, at: 6, text)
+            text[8] = UInt8(ascii: "-")
+            putDigits(day, at: 9, text)
+            text[11] = UInt8(ascii: "T")
+            putDigits(secondOfDay / 3600, at: 12, text)
+            text[14] = UInt8(ascii: ":")
+            putDigits(secondOfDay / 60 % 60, at: 15, text)
+            text[17] = UInt8(ascii: ":")
+            putDigits(secondOfDay % 60, at: 18, text)
+            var end = 20
+            if nanos != 0 {
+                text[20] = UInt8(ascii: ".")
+                let (value, width) =
+                    nanos % 1_000_000 == 0
+                    ? (Int(nanos / 1_000_000), 3) : nanos % 1000 == 0 ? (Int(nanos / 1000), 6) : (Int(nanos), 9)
+                putFraction(value, width: width, at: 21, text)
+                end = 21 + width
+            }
+            text[end] = UInt8(ascii: "Z")
+            text[end + 1] = UInt8(ascii: "\"")
+            output.append(contentsOf: UnsafeRawBufferPointer(rebasing: text[..<(end + 2)]))
+        }
         return true
+    }
+
+    /// Two decimal digits of `value` (below 100) at `offset`.
+    @inline(__always)
+    private static func putDigits(_ value: Int, at offset: Int, _ text: UnsafeMutableRawBufferPointer) {
+        text[offset] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value / 10)
+        text[offset + 1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value % 10)
+    }
+
+    /// `width` (3, 6 or 9) decimal digits of `value`, zero-padded, at `offset`.
+    @inline(__always)
+    private static func putFraction(_ value: Int, width: Int, at offset: Int, _ text: UnsafeMutableRawBufferPointer) {
+        var rest = value
+        var position = offset + width
+        while position - offset >= 2 {
+            position -= 2
+            putDigits(rest % 100, at: position, text)
+            rest /= 100
+        }
+        if position > offset { text[offset] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest) }
     }
 
     static func appendDuration(seconds: Int64, nanos: Int32, to output: inout [UInt8]) -> Bool {

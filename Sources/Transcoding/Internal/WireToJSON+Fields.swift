@@ -18,7 +18,7 @@ extension WireToJSON {
                     while cursor < occurrence.end {
                         if count > 0 { output.append(.comma) }
                         do throws(TranscodingError) {
-                            let value = try readPacked(field.kind.wireType, &cursor, occurrence.end)
+                            let value = try Self.readPacked(wire, field.kind.wireType, &cursor, occurrence.end)
                             try writeScalar(field, value, payload: 0..<0)
                         } catch {
                             throw error.under(count)
@@ -59,7 +59,9 @@ extension WireToJSON {
         try writeScalar(field, occurrence.value, payload: payload)
     }
 
-    private func readPacked(_ wireType: WireType, _ cursor: inout Int, _ end: Int) throws(TranscodingError) -> UInt64 {
+    private static func readPacked(
+        _ wire: UnsafeRawBufferPointer, _ wireType: WireType, _ cursor: inout Int, _ end: Int
+    ) throws(TranscodingError) -> UInt64 {
         switch wireType {
         case .fixed64:
             guard end - cursor >= 8 else { throw TranscodingError("malformed protobuf: truncated packed field") }
@@ -70,7 +72,7 @@ extension WireToJSON {
             defer { cursor += 4 }
             return UInt64(UInt32(littleEndian: wire.loadUnaligned(fromByteOffset: cursor, as: UInt32.self)))
         default:
-            return try readVarint(&cursor, end)
+            return try readVarint(wire, &cursor, end)
         }
     }
 
@@ -152,29 +154,22 @@ extension WireToJSON {
         let entry = registry.messages[field.messageIndex]
         let keyField = entry.fields[0]
         let valueField = entry.fields[1]
-        // Which entries a later entry with the same key overrides (last wins).
-        let keysBase = keyBytes.count
-        let level = mapKeys.open()
+        // Which entries a later entry with the same key overrides (last wins): one pass over the entries finds
+        // them, a second one writes the others.
+        var keys = MapKeySet()
         var overridden = FieldSet(count: found.count)
-        var parsed: [(key: Occurrence?, value: Occurrence?)] = []
-        parsed.reserveCapacity(found.count)
-        for position in found {
-            parsed.append(try mapEntry(occurrences[position], keyField: keyField, valueField: valueField))
-        }
-        for offset in parsed.indices.reversed() {
-            let start = keyBytes.count
-            appendKeyBytes(parsed[offset].key)
-            if !mapKeys.insert(keyBytes, start: start, count: keyBytes.count - start) {
-                _ = overridden.insert(offset)
+        for (offset, position) in found.enumerated() {
+            let key = try Self.mapEntry(occurrences[position], in: wire, keyField: keyField, valueField: valueField).key
+            if let earlier = Self.insertKey(key, in: wire, of: keyField, entry: offset, into: &keys) {
+                _ = overridden.insert(earlier)
             }
         }
-        mapKeys.close(level)
-        keyBytes.removeSubrange(keysBase...)
         try enterContainer()
         defer { depth -= 1 }
         output.append(.openBrace)
         var first = true
-        for (offset, pair) in parsed.enumerated() where overridden.insert(offset) {
+        for (offset, position) in found.enumerated() where overridden.insert(offset) {
+            let pair = try Self.mapEntry(occurrences[position], in: wire, keyField: keyField, valueField: valueField)
             if !first { output.append(.comma) }
             first = false
             let keyStart = output.count
@@ -205,9 +200,9 @@ extension WireToJSON {
         }
     }
 
-    /// The last key and value of one map entry.
-    private func mapEntry(
-        _ occurrence: Occurrence, keyField: FieldSchema, valueField: FieldSchema
+    /// The last key and value of one map entry (static: reading the input needs no copy of the encoder).
+    private static func mapEntry(
+        _ occurrence: Occurrence, in wire: UnsafeRawBufferPointer, keyField: FieldSchema, valueField: FieldSchema
     )
         throws(TranscodingError) -> (key: Occurrence?, value: Occurrence?)
     {
@@ -216,13 +211,13 @@ extension WireToJSON {
         var key: Occurrence?
         var value: Occurrence?
         while position < end {
-            let tag = try readVarint(&position, end)
+            let tag = try readVarint(wire, &position, end)
             guard let wireType = WireType(rawValue: UInt8(tag & 7)), tag >> 3 > 0 else {
                 throw TranscodingError("malformed protobuf: invalid tag")
             }
             var found = Occurrence(field: 0, order: 0, wireType: wireType, value: 0, end: 0)
             switch wireType {
-            case .varint: found.value = try readVarint(&position, end)
+            case .varint: found.value = try readVarint(wire, &position, end)
             case .fixed64, .fixed32:
                 let size = wireType == .fixed64 ? 8 : 4
                 guard end - position >= size else { throw TranscodingError("malformed protobuf: truncated") }
@@ -232,7 +227,7 @@ extension WireToJSON {
                     : UInt64(UInt32(littleEndian: wire.loadUnaligned(fromByteOffset: position, as: UInt32.self)))
                 position += size
             case .lengthDelimited:
-                let length = try readVarint(&position, end)
+                let length = try readVarint(wire, &position, end)
                 guard length <= UInt64(end - position) else { throw TranscodingError("malformed protobuf: truncated") }
                 found.value = UInt64(position)
                 position += Int(length)
@@ -257,13 +252,22 @@ extension WireToJSON {
         return (key, value)
     }
 
-    /// A key's canonical bytes: the varint or fixed value, or the string's bytes.
-    private mutating func appendKeyBytes(_ key: Occurrence?) {
-        guard let key else { return }
-        if key.wireType == .lengthDelimited {
-            keyBytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: wire[Int(key.value)..<key.end]))
-        } else {
-            withUnsafeBytes(of: key.value) { keyBytes.append(contentsOf: $0) }
+    /// Records a map entry's key (absent means the default: "", 0 or false); returns the entry of an equal key
+    /// seen before. Integer keys compare by value in their type's width, so every encoding of one key is one key.
+    private static func insertKey(
+        _ key: Occurrence?, in wire: UnsafeRawBufferPointer, of keyField: FieldSchema, entry: Int,
+        into keys: inout MapKeySet
+    ) -> Int? {
+        if keyField.kind == .string {
+            let start = key.map { Int($0.value) } ?? 0
+            return keys.insert(wire, start: start, count: (key?.end ?? 0) - start, entry: entry)
+        }
+        let value = key?.value ?? 0
+        switch keyField.kind {
+        case .bool: return keys.insert(value: value == 0 ? 0 : 1, entry: entry)
+        case .int32, .sint32, .uint32, .fixed32, .sfixed32:
+            return keys.insert(value: UInt64(UInt32(truncatingIfNeeded: value)), entry: entry)
+        default: return keys.insert(value: value, entry: entry)
         }
     }
 

@@ -33,9 +33,6 @@ struct WireToJSON {
     /// JSON objects and arrays open around the value being written, bounded like JSON input (so that what is
     /// written can be read back): a `Value` adds none of its own, a repeated field or map adds one.
     var depth = 0
-    /// Encoded map keys, for finding keys seen twice.
-    var keyBytes: [UInt8] = []
-    var mapKeys = MapKeys()
 
     init(registry: DescriptorRegistry, options: TranscodingOptions, wire: UnsafeRawBufferPointer, output: [UInt8]) {
         self.registry = registry
@@ -93,7 +90,7 @@ struct WireToJSON {
             } else if field.oneofIndex >= 0, !isOneofWinner(field.oneofIndex, schema, found, base: base, end: end) {
                 continue
             } else if field.cardinality == .implicit, !options.emitDefaultValues,
-                isDefault(field, occurrences[found.upperBound - 1])
+                Self.isDefault(field, occurrences[found.upperBound - 1])
             {
                 continue
             }
@@ -120,7 +117,7 @@ struct WireToJSON {
         return true
     }
 
-    private func isDefault(_ field: FieldSchema, _ occurrence: Occurrence) -> Bool {
+    private static func isDefault(_ field: FieldSchema, _ occurrence: Occurrence) -> Bool {
         switch occurrence.wireType {
         case .lengthDelimited: return occurrence.end == Int(occurrence.value)
         case .varint where field.kind == .int32 || field.kind == .enum || field.kind == .sint32:
@@ -177,13 +174,15 @@ struct WireToJSON {
                 throw TranscodingError("malformed protobuf: unexpected end of group")
             }
             guard let index = schema.fieldIndex(number: number) else { continue }
-            let field = schema.fields[index]
-            let expected = field.kind.wireType
+            // The field's kind and cardinality only: copying the whole field schema would retain its names.
+            let kind = schema.fields[index].kind
             guard
-                wireType == expected
-                    || (field.cardinality == .repeated && field.kind.isPackable && wireType == .lengthDelimited)
+                wireType == kind.wireType
+                    || (schema.fields[index].cardinality == .repeated && kind.isPackable
+                        && wireType == .lengthDelimited)
             else {
-                throw TranscodingError("malformed protobuf: wrong wire type for field \(field.protoName)")
+                let name = schema.fields[index].protoName
+                throw TranscodingError("malformed protobuf: wrong wire type for field \(name)")
             }
             occurrences.append(
                 Occurrence(
@@ -236,6 +235,14 @@ struct WireToJSON {
 
     @inline(__always)
     func readVarint(_ position: inout Int, _ end: Int) throws(TranscodingError) -> UInt64 {
+        try Self.readVarint(wire, &position, end)
+    }
+
+    /// A varint at `position` in `wire`; static, so that helpers that only read the input do not copy the encoder.
+    @inline(__always)
+    static func readVarint(
+        _ wire: UnsafeRawBufferPointer, _ position: inout Int, _ end: Int
+    ) throws(TranscodingError) -> UInt64 {
         var result: UInt64 = 0
         var shift: UInt64 = 0
         while position < end {

@@ -16,7 +16,7 @@ package struct OpenAPIGenerator {
     package var title = "Halo API"
     package var version = "1.0.0"
     package var authentication: @Sendable (Route) -> Authentication = { _ in .none }
-    private let comments: [String: String]
+    let comments: [String: String]
 
     package init(registry: DescriptorRegistry, routes: RouteTable, options: TranscodingOptions) {
         self.registry = registry
@@ -93,20 +93,7 @@ package struct OpenAPIGenerator {
                     ("required", .bool(true)), ("schema", .object([("type", .string("string"))])),
                 ]))
         }
-        if route.body != .whole {
-            for (index, field) in input.fields.enumerated() where isQueryable(field) {
-                if route.variableFields.contains(where: { $0 == [index] }) { continue }
-                if case .field(let bodyField) = route.body, bodyField == index { continue }
-                var parameter: [(String, OpenAPIValue)] = [
-                    ("name", .string(outputName(field))), ("in", .string("query")),
-                    ("schema", fieldSchema(field, reference: reference)),
-                ]
-                if let comment = comments["\(input.fullName).\(field.protoName)"] {
-                    parameter.append(("description", .string(comment)))
-                }
-                parameters.append(.object(parameter))
-            }
-        }
+        parameters += queryParameters(route, reference: reference)
         if !parameters.isEmpty { members.append(("parameters", .array(parameters))) }
         switch route.body {
         case .none: break
@@ -191,7 +178,7 @@ package struct OpenAPIGenerator {
         ])
     }
 
-    private func isQueryable(_ field: FieldSchema) -> Bool {
+    func isQueryable(_ field: FieldSchema) -> Bool {
         guard field.cardinality != .map else { return false }
         if field.kind == .message {
             guard let wellKnown = registry.messages[field.messageIndex].wellKnown else { return false }
@@ -222,7 +209,7 @@ package struct OpenAPIGenerator {
 
     // MARK: - Schemas
 
-    private func outputName(_ field: FieldSchema) -> String {
+    func outputName(_ field: FieldSchema) -> String {
         options.outputFieldNames == .proto ? field.protoName : field.jsonName
     }
 
@@ -255,7 +242,7 @@ package struct OpenAPIGenerator {
         return reference(index)
     }
 
-    private func fieldSchema(_ field: FieldSchema, reference: (Int) -> OpenAPIValue) -> OpenAPIValue {
+    func fieldSchema(_ field: FieldSchema, reference: (Int) -> OpenAPIValue) -> OpenAPIValue {
         switch field.cardinality {
         case .map:
             let entry = registry.messages[field.messageIndex]

@@ -4,7 +4,8 @@ package import SwiftProtobuf
 ///
 /// Building is a pure function of the registry (so the gateway can swap tables atomically on reload) and fails
 /// with a message naming the file, method and rule when a rule is invalid or two rules cannot be ordered.
-/// Matching precedence: a literal segment beats a variable, then fewer wildcards, then declaration order.
+/// Matching precedence: a literal segment beats a variable, then fewer wildcards, then declaration order. A lookup
+/// walks one segment trie per HTTP method (`RouteTrie`), not the list of routes.
 package struct RouteTable: Sendable {
     /// The outcome of looking up a request.
     package enum Lookup: Sendable {
@@ -18,7 +19,8 @@ package struct RouteTable: Sendable {
     package let routes: [Route]
     /// Longest request path accepted, in bytes.
     package let maximumPathLength: Int
-    private let byMethod: [String: [Int]]
+    /// Per HTTP method, the route indices in precedence order and the trie over their templates.
+    private let byMethod: [String: (order: [Int], trie: RouteTrie)]
 
     package init(registry: DescriptorRegistry, maximumPathLength: Int = 8192) throws(DescriptorError) {
         self.maximumPathLength = maximumPathLength
@@ -44,9 +46,10 @@ package struct RouteTable: Sendable {
                 }
             }
         }
-        var byMethod: [String: [Int]] = [:]
-        for (index, route) in routes.enumerated() { byMethod[route.httpMethod, default: []].append(index) }
-        for (method, indices) in byMethod {
+        var indicesByMethod: [String: [Int]] = [:]
+        for (index, route) in routes.enumerated() { indicesByMethod[route.httpMethod, default: []].append(index) }
+        var byMethod: [String: (order: [Int], trie: RouteTrie)] = [:]
+        for (method, indices) in indicesByMethod {
             var sorted = indices
             var failure: DescriptorError?
             sorted.sort { left, right in
@@ -62,7 +65,7 @@ package struct RouteTable: Sendable {
                 }
             }
             if let failure { throw failure }
-            byMethod[method] = sorted
+            byMethod[method] = (sorted, RouteTrie(sorted.map { routes[$0].template }))
         }
         self.routes = routes
         self.byMethod = byMethod
@@ -80,23 +83,25 @@ package struct RouteTable: Sendable {
     }
 
     private func match(method: String, _ segments: [Substring]) throws(RouteError) -> Lookup? {
-        guard let candidates = byMethod[method] else { return nil }
-        for index in candidates {
-            let route = routes[index]
-            var pathSegments = segments
-            if let verb = route.template.verb {
-                guard let last = pathSegments.last, last.hasSuffix(":" + verb) else { continue }
-                pathSegments[pathSegments.count - 1] = last.dropLast(verb.utf8.count + 1)
-            }
-            guard let ranges = route.template.match(pathSegments) else { continue }
-            var values: [String] = []
-            for (variable, range) in zip(route.template.variables, ranges) {
-                let raw = pathSegments[range].joined(separator: "/")
-                values.append(try PercentDecoding.decode(raw, keepingSlashes: variable.isMultiSegment))
-            }
-            return .matched(route, values)
+        guard let (order, trie) = byMethod[method], let rank = trie.firstMatch(segments) else { return nil }
+        let route = routes[order[rank]]
+        var pathSegments = segments
+        if route.template.verb != nil {
+            // The trie matched the verb as what follows the last `:`.
+            let last = pathSegments[pathSegments.count - 1]
+            pathSegments[pathSegments.count - 1] = last[..<(last.lastIndex(of: ":") ?? last.endIndex)]
         }
-        return nil
+        guard let ranges = route.template.match(pathSegments) else {
+            assertionFailure("the route trie returned a route whose template does not match")
+            return nil
+        }
+        var values: [String] = []
+        values.reserveCapacity(ranges.count)
+        for (variable, range) in zip(route.template.variables, ranges) {
+            let raw = pathSegments[range].joined(separator: "/")
+            values.append(try PercentDecoding.decode(raw, keepingSlashes: variable.isMultiSegment))
+        }
+        return .matched(route, values)
     }
 
     /// Splits a path into segments, refusing what must never reach a route: a missing leading `/`, empty

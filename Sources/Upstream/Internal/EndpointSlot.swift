@@ -9,21 +9,27 @@ final class EndpointSlot: PickableEndpoint {
     let subchannels: [Subchannel]
     var outlier: OutlierDetector
     var health: HealthStatus
+    /// The endpoint's own breaker, when the cluster has one per endpoint.
+    var breaker: CircuitBreaker?
     var checker: HealthChecker?
     /// Attempts in flight here (least-request balancing).
     var inFlight = 0
     private var nextSubchannel = 0
 
-    init(address: SocketAddress, subchannels: [Subchannel], outlier: OutlierDetector, health: HealthStatus) {
+    init(
+        address: SocketAddress, subchannels: [Subchannel], outlier: OutlierDetector, health: HealthStatus,
+        breaker: CircuitBreaker? = nil
+    ) {
         self.address = address
         self.subchannels = subchannels
         self.outlier = outlier
         self.health = health
+        self.breaker = breaker
     }
 
-    /// Healthy (or not yet checked) and not ejected.
+    /// Healthy (or not yet checked), not ejected, and its breaker (if any) lets a call through.
     func isEligible(now: NIODeadline) -> Bool {
-        self.health.admitsCalls && !self.outlier.isEjected(now: now)
+        self.health.admitsCalls && !self.outlier.isEjected(now: now) && (self.breaker?.wouldAdmit(now: now) ?? true)
     }
 
     /// The next connection with a free stream, round-robin.

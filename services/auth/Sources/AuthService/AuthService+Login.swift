@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Protos
 import RPC
+import ServiceSupport
 import SwiftProtobuf
 
 extension AuthService {
@@ -16,9 +17,12 @@ extension AuthService {
     ) async throws
         -> Halo_Auth_V1_TokenResponse
     {
-        guard !request.email.isEmpty else { throw RPCError(code: .invalidArgument, message: "email is required") }
+        guard !request.email.isEmpty else {
+            throw FieldViolations("email", "email is required").error(message: "email is required")
+        }
         guard request.email.utf8.count <= AccountRules.maximumEmailLength else {
-            throw RPCError(code: .invalidArgument, message: "email must be at most 254 characters")
+            throw FieldViolations("email", "email must be at most 254 characters").error(
+                message: "email must be at most 254 characters")
         }
         let password = try AccountRules.loginPassword(request.password)
         // Lower-cased like stored emails; a malformed address simply matches no account.

@@ -26,15 +26,6 @@ package struct EngagementConfiguration: Sendable {
         package init() {}
     }
 
-    /// The video service, asked whether videos exist.
-    package struct Videos: Sendable {
-        package var host = "127.0.0.1"
-        package var port = 50052
-        package var directory = RemoteVideoDirectory.Configuration.defaults
-
-        package init() {}
-    }
-
     package var service: ServiceConfiguration
     package var redis = RedisSettings()
     package var videos = Videos()
@@ -75,7 +66,7 @@ extension EngagementConfiguration {
     /// |---|---|
     /// | `HALO_ENGAGEMENT_HOST`, `HALO_ENGAGEMENT_PORT`, `HALO_LOG_LEVEL` | as for every service (``ServiceConfiguration``) |
     /// | `HALO_ENGAGEMENT_REDIS_URL` | `redis://…`; default `redis://127.0.0.1:6379` |
-    /// | `HALO_ENGAGEMENT_VIDEO_ADDRESS` | the video service, `host:port`; default `127.0.0.1:50052` |
+    /// | `HALO_ENGAGEMENT_VIDEO_*` | the video service cluster (``Videos/read(_:)``) |
     package static func fromEnvironment(
         _ defaults: Self, environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(ConfigurationError) -> Self {
@@ -90,18 +81,7 @@ extension EngagementConfiguration {
             }
             configuration.redis.url = url
         }
-        if let address = environment["HALO_ENGAGEMENT_VIDEO_ADDRESS"], !address.isEmpty {
-            guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
-                (1...65535).contains(port), colon != address.startIndex
-            else {
-                throw ConfigurationError(
-                    key: "HALO_ENGAGEMENT_VIDEO_ADDRESS", message: "not host:port: \"\(address)\"")
-            }
-            var host = String(address[..<colon])
-            if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-            configuration.videos.host = host
-            configuration.videos.port = port
-        }
+        try configuration.videos.read(environment)
         return configuration
     }
 }

@@ -16,9 +16,9 @@ extension EngagementService {
         case .views: change = .view
         case .comments: change = .comment
         case .likes:
-            throw RPCError(code: .invalidArgument, message: "metric likes goes through Like and Unlike")
+            throw EngagementLimits.invalid("metric", "metric likes goes through Like and Unlike")
         default:
-            throw RPCError(code: .invalidArgument, message: "metric must be views or comments")
+            throw EngagementLimits.invalid("metric", "metric must be views or comments")
         }
         try await self.videos.requireVisible(videoID, context: context)
         let result = try await self.stored("increment") {

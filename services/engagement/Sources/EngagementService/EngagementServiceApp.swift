@@ -6,6 +6,8 @@ import RPC
 package import Redis
 import ServiceLifecycle
 package import ServiceSupport
+import Synchronization
+import Upstream
 
 /// The `halo-engagement` process: configuration in, serving until SIGTERM or SIGINT.
 package enum EngagementServiceApp {
@@ -21,14 +23,16 @@ package enum EngagementServiceApp {
         return EngagementConfiguration(service: service)
     }
 
-    /// One running service, wired: the Redis pool and subscriber, the video client, the hub and
-    /// the runner. ``run()`` serves until SIGTERM or SIGINT (or ``shutDownGracefully()``), then
-    /// closes Redis and the video client.
+    /// One running service, wired: the Redis pool and subscriber, the video cluster, the hub and
+    /// the runner. ``start()`` connects to the video replicas and listens; ``run()`` serves until
+    /// SIGTERM or SIGINT (or ``shutDownGracefully()``), then closes Redis and the video cluster.
     package final class Instance: Sendable {
         package let runner: ServiceRunner
         package let hub: CountsHub
         package let pool: RedisPool
-        private let videoConnection: ClientConnection
+        private let videos: Cluster
+        /// Whether ``start()`` ran (``run()`` starts what it did not).
+        private let started = Mutex(false)
 
         /// - Parameters:
         ///   - now: the clock (tests inject one to move presence forward).
@@ -43,11 +47,10 @@ package enum EngagementServiceApp {
             let subscriber = RedisSubscriber(
                 configuration: try configuration.redisSubscriber(), eventLoopGroup: eventLoopGroup, logger: logger)
             let store = RedisEngagementStore(client: pool, presenceWindow: configuration.presenceWindow)
-            let videoConnection = ClientConnection(
-                host: configuration.videos.host, port: configuration.videos.port, eventLoop: eventLoopGroup.next(),
-                logger: logger)
+            let videoCluster = Cluster(
+                configuration: configuration.videos.clusterConfiguration, group: eventLoopGroup, logger: logger)
             let videos = RemoteVideoDirectory(
-                connection: videoConnection, configuration: configuration.videos.directory, logger: logger)
+                cluster: videoCluster, configuration: configuration.videos.directory, logger: logger)
             let hub = CountsHub(
                 subscriber: subscriber, store: store, configuration: configuration.watch, logger: logger, now: now)
             let service = EngagementService(store: store, videos: videos, hub: hub, logger: logger, now: now)
@@ -58,18 +61,23 @@ package enum EngagementServiceApp {
                 handleSignals: handleSignals)
             self.hub = hub
             self.pool = pool
-            self.videoConnection = videoConnection
+            self.videos = videoCluster
         }
 
-        /// Binds the listener now and returns its address (to learn a port picked with 0).
+        /// Resolves the video replicas and starts connecting to them, then binds the listener and
+        /// returns its address (to learn a port picked with 0). A replica that is down does not stop
+        /// the start: its calls answer UNAVAILABLE until it is back; a name that does not resolve does.
         @discardableResult
         package func start() async throws -> SocketAddress {
-            try await self.runner.start()
+            self.started.withLock { $0 = true }
+            try await self.videos.start()
+            return try await self.runner.start()
         }
 
         /// Serves until shutdown, then closes the pool and the video client.
         package func run() async throws {
             do {
+                if !self.started.withLock({ $0 }) { try await self.start() }
                 try await self.runner.run()
             } catch {
                 await self.close()
@@ -84,7 +92,7 @@ package enum EngagementServiceApp {
         }
 
         private func close() async {
-            await self.videoConnection.close()
+            await self.videos.shutDown()
             await self.pool.shutdown()
         }
     }

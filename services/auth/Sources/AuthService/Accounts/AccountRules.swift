@@ -1,5 +1,6 @@
 import Foundation
 package import RPC
+import ServiceSupport
 import Sodium
 
 /// The input rules for accounts: each check returns the normalised value or throws INVALID_ARGUMENT with a
@@ -18,11 +19,11 @@ package enum AccountRules {
     /// A syntactically valid address (ASCII, `local@domain`), lower-cased.
     package static func email(_ email: String) throws(RPCError) -> String {
         let bytes = Array(email.utf8)
-        guard !bytes.isEmpty else { throw invalid("email is required") }
-        guard bytes.count <= maximumEmailLength else { throw invalid("email must be at most 254 characters") }
+        guard !bytes.isEmpty else { throw invalid("email", "email is required") }
+        guard bytes.count <= maximumEmailLength else { throw invalid("email", "email must be at most 254 characters") }
         guard let at = bytes.firstIndex(of: UInt8(ascii: "@")), bytes.lastIndex(of: UInt8(ascii: "@")) == at,
             isValidLocalPart(bytes[..<at]), isValidDomain(bytes[(at + 1)...])
-        else { throw invalid("email is not a valid address") }
+        else { throw invalid("email", "email is not a valid address") }
         return String(decoding: bytes.map(lowercasedASCII), as: UTF8.self)
     }
 
@@ -30,7 +31,7 @@ package enum AccountRules {
     package static func username(_ username: String) throws(RPCError) -> String {
         let bytes = username.utf8
         guard usernameLength.contains(bytes.count), bytes.allSatisfy(isUsernameByte) else {
-            throw invalid("username must be 3-30 characters of letters, digits and underscore")
+            throw invalid("username", "username must be 3-30 characters of letters, digits and underscore")
         }
         return username
     }
@@ -39,13 +40,13 @@ package enum AccountRules {
     /// The length is checked before any hashing work (and very long input before normalisation).
     package static func password(_ password: String) throws(RPCError) -> String {
         guard password.utf8.count <= maximumRawPasswordBytes else {
-            throw invalid("password must be at most 128 characters")
+            throw invalid("password", "password must be at most 128 characters")
         }
         let normalized = password.precomposedStringWithCanonicalMapping
         do {
             try Argon2id.validate(normalized)
         } catch {
-            throw invalid(error.message)
+            throw invalid("password", error.message)
         }
         return normalized
     }
@@ -55,7 +56,7 @@ package enum AccountRules {
     /// password of any other length is just wrong, answered like any wrong password or unknown email.
     package static func loginPassword(_ password: String) throws(RPCError) -> String {
         guard password.utf8.count <= maximumRawPasswordBytes else {
-            throw invalid("password must be at most \(maximumRawPasswordBytes) bytes")
+            throw invalid("password", "password must be at most \(maximumRawPasswordBytes) bytes")
         }
         return password.precomposedStringWithCanonicalMapping
     }
@@ -69,24 +70,28 @@ package enum AccountRules {
     /// A display name of 1-64 characters (NFC, surrounding whitespace removed, no control characters).
     package static func displayName(_ displayName: String) throws(RPCError) -> String {
         guard displayName.utf8.count <= maximumDisplayNameLength * 32 else {
-            throw invalid("display name must be 1-64 characters")
+            throw invalid("display_name", "display name must be 1-64 characters")
         }
         let normalized = displayName.precomposedStringWithCanonicalMapping.trimmingCharacters(
             in: .whitespacesAndNewlines)
         guard !normalized.isEmpty, normalized.count <= maximumDisplayNameLength,
             normalized.unicodeScalars.count <= maximumDisplayNameLength * 4
-        else { throw invalid("display name must be 1-64 characters") }
+        else { throw invalid("display_name", "display name must be 1-64 characters") }
         guard !normalized.unicodeScalars.contains(where: isForbiddenInName) else {
-            throw invalid("display name must not contain control characters")
+            throw invalid("display_name", "display name must not contain control characters")
         }
         return normalized
     }
 
     /// A real date written `YYYY-MM-DD`, not after `today` and not before 1900.
     package static func birthDate(_ birthDate: String, today: BirthDate) throws(RPCError) -> BirthDate {
-        guard let date = BirthDate(birthDate) else { throw invalid("birth date must be a real date as YYYY-MM-DD") }
-        guard date <= today else { throw invalid("birth date must not be in the future") }
-        guard date.year >= BirthDate.earliestYear else { throw invalid("birth date must not be before 1900") }
+        guard let date = BirthDate(birthDate) else {
+            throw invalid("birth_date", "birth date must be a real date as YYYY-MM-DD")
+        }
+        guard date <= today else { throw invalid("birth_date", "birth date must not be in the future") }
+        guard date.year >= BirthDate.earliestYear else {
+            throw invalid("birth_date", "birth date must not be before 1900")
+        }
         return date
     }
 
@@ -97,8 +102,9 @@ package enum AccountRules {
 
     // MARK: Internals
 
-    private static func invalid(_ message: String) -> RPCError {
-        RPCError(code: .invalidArgument, message: message)
+    /// INVALID_ARGUMENT with `message`, naming `field` in a `google.rpc.BadRequest` as well.
+    private static func invalid(_ field: String, _ message: String) -> RPCError {
+        FieldViolations(field, message).error(message: message)
     }
 
     private static func isUsernameByte(_ byte: UInt8) -> Bool {

@@ -1,5 +1,6 @@
 import NIOPosix
 import RPC
+import ServiceSupport
 package import Sodium
 import Tokens
 
@@ -80,7 +81,7 @@ package final class PasswordHasher: Sendable {
                 try await self.pool.runIfActive(body)
             }
         } catch let error as PasswordError where error.code == .tooShort || error.code == .tooLong {
-            throw RPCError(code: .invalidArgument, message: error.message)
+            throw FieldViolations("password", error.message).error(message: error.message)
         } catch let error as PasswordError {
             // libsodium could not allocate the memory cost: a transient shortage, not the caller's fault.
             throw RPCError(code: .unavailable, message: "password hashing is unavailable; try again", cause: error)

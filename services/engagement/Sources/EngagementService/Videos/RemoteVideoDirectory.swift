@@ -3,17 +3,20 @@ package import Logging
 import NIOCore
 import Protos
 package import RPC
-import ServiceSupport
 import SwiftProtobuf
+package import Upstream
 
-/// ``VideoDirectory`` over gRPC: VideoService.GetVideo (one id) or BatchGetVideos (several), with
-/// the caller's identity metadata forwarded so that adult-visibility rules apply, and a short
-/// positive cache per caller identity (``VideoCache``: at most a second, never shared between
-/// identities).
+/// ``VideoDirectory`` over gRPC through an Upstream cluster of video service replicas:
+/// VideoService.GetVideo (one id) or BatchGetVideos (several), with the caller's identity metadata
+/// forwarded so that adult-visibility rules apply, and a short positive cache per caller identity
+/// (``VideoCache``: at most a second, never shared between identities).
 ///
-/// Each call is bounded by `timeout` or by the caller's deadline, whichever comes first. The
-/// video service's NOT_FOUND passes through; a video service that cannot be reached, times out,
-/// or fails answers UNAVAILABLE, so the caller's write is not applied.
+/// The cluster balances round-robin over healthy replicas, ejects failing ones, opens its breaker
+/// when the video service keeps failing (fast UNAVAILABLE, no call), and retries both methods (they
+/// only read) inside the deadline. Each call's deadline is `timeout` or the caller's, whichever comes
+/// first, including any wait for a connection. The video service's NOT_FOUND passes through; a video
+/// service that cannot be reached, times out, or fails answers UNAVAILABLE, so the caller's write is
+/// not applied.
 package struct RemoteVideoDirectory: VideoDirectory {
     package struct Configuration: Sendable {
         /// Longest wait for the video service.
@@ -36,13 +39,14 @@ package struct RemoteVideoDirectory: VideoDirectory {
     /// Metadata passed on to the video service: who is asking, and the request id for logs.
     static let forwardedKeys = Identity.metadataKeys + ["x-request-id"]
 
-    private let connection: ClientConnection
+    private let cluster: Cluster
     private let configuration: Configuration
     private let cache: VideoCache
     private let logger: Logger
 
-    package init(connection: ClientConnection, configuration: Configuration = .defaults, logger: Logger) {
-        self.connection = connection
+    /// - Parameter cluster: started (or to be started) by the owner, who also shuts it down.
+    package init(cluster: Cluster, configuration: Configuration = .defaults, logger: Logger) {
+        self.cluster = cluster
         self.configuration = configuration
         self.cache = VideoCache(ttl: configuration.cacheTTL, capacity: configuration.cacheCapacity)
         self.logger = logger
@@ -51,11 +55,8 @@ package struct RemoteVideoDirectory: VideoDirectory {
     package func requireVisible(_ videoID: String, context: ServerContext) async throws(RPCError) {
         let viewer = try Identity(metadata: context.metadata)
         if self.cache.isVisible(videoID, to: viewer) { return }
-        let video: Halo_Video_V1_Video = try await self.call(context) { options in
-            try await self.connection.unary(
-                Self.getVideo, Halo_Video_V1_GetVideoRequest.with { $0.id = videoID }, as: Halo_Video_V1_Video.self,
-                options: options)
-        }
+        let _: Halo_Video_V1_Video = try await self.call(
+            Self.getVideo, Halo_Video_V1_GetVideoRequest.with { $0.id = videoID }, context: context)
         self.cache.insert(videoID, visibleTo: viewer)
     }
 
@@ -71,12 +72,8 @@ package struct RemoteVideoDirectory: VideoDirectory {
             }
         }
         guard !missing.isEmpty else { return found }
-        let request = Halo_Video_V1_BatchGetVideosRequest.with { $0.ids = missing }
-        let response: Halo_Video_V1_BatchGetVideosResponse = try await self.call(context) { options in
-            try await self.connection.unary(
-                Self.batchGetVideos, request,
-                as: Halo_Video_V1_BatchGetVideosResponse.self, options: options)
-        }
+        let response: Halo_Video_V1_BatchGetVideosResponse = try await self.call(
+            Self.batchGetVideos, Halo_Video_V1_BatchGetVideosRequest.with { $0.ids = missing }, context: context)
         for video in response.videos {
             let id = video.id.lowercased()
             self.cache.insert(id, visibleTo: viewer)
@@ -85,45 +82,53 @@ package struct RemoteVideoDirectory: VideoDirectory {
         return found
     }
 
-    /// Runs one call with forwarded metadata and a bounded timeout; maps its failure.
-    ///
-    /// The timeout is also enforced here, not only sent as `grpc-timeout`: a call still waiting
-    /// for a connection (a server that accepts and never speaks HTTP/2) must not outlive it.
-    private func call<Response: Sendable>(
-        _ context: ServerContext, _ body: @escaping @Sendable (CallOptions) async throws -> Response
+    /// Runs one call through the cluster with forwarded metadata and a bounded deadline; maps its failure.
+    private func call<Response: SwiftProtobuf.Message>(
+        _ method: MethodDescriptor, _ request: some SwiftProtobuf.Message, context: ServerContext
     ) async throws(RPCError) -> Response {
-        var options = CallOptions(timeout: self.configuration.timeout)
+        var timeout = self.configuration.timeout
         if let deadline = context.deadline {
             let remaining = Duration.nanoseconds((deadline - .now()).nanoseconds)
-            if remaining < self.configuration.timeout { options.timeout = max(remaining, .milliseconds(1)) }
+            if remaining < timeout { timeout = max(remaining, .milliseconds(1)) }
         }
+        var metadata = Metadata()
         for key in Self.forwardedKeys {
             for entry in context.metadata.entries where entry.key == key {
-                if case .string(let value) = entry.value { options.metadata.add(key, value) }
+                if case .string(let value) = entry.value { metadata.add(key, value) }
             }
         }
-        let bounded = options
+        let message = try RequestMessage(request)
+        let response: UpstreamResponse
         do {
-            return try await withTimeout(bounded.timeout ?? self.configuration.timeout) { try await body(bounded) }
+            response = try await self.cluster.unary(method, request: message, metadata: metadata, timeout: timeout)
         } catch {
             throw self.map(error)
         }
+        do {
+            return try Response(serializedBytes: Array(response.message.readableBytesView))
+        } catch {
+            self.logger.warning("video service answer unreadable", metadata: ["error": "\(error)"])
+            throw RPCError(code: .unavailable, message: "cannot check the video now; nothing was changed; try again")
+        }
     }
 
-    private func map(_ error: any Error) -> RPCError {
-        let code = (error as? RPCError)?.code
-        switch code {
-        case .notFound?:
+    private func map(_ failure: UpstreamFailure) -> RPCError {
+        // Only a status the video service sent speaks about the video; a local failure never does.
+        let answered = failure.failure.origin == .server
+        switch failure.code {
+        case .notFound where answered:
             return RPCError(code: .notFound, message: "video not found")
-        case .invalidArgument?:
+        case .invalidArgument where answered:
             return RPCError(code: .invalidArgument, message: "invalid video id")
-        case .some(let refused) where refused == .unauthenticated || refused == .permissionDenied:
-            return RPCError(code: refused, message: "the video service refused the caller's identity")
+        case .unauthenticated where answered, .permissionDenied where answered:
+            return RPCError(code: failure.code, message: "the video service refused the caller's identity")
         default:
             self.logger.warning(
-                "video service unavailable", metadata: ["error": "\(error)", "code": "\(code?.name ?? "-")"])
+                "video service unavailable",
+                metadata: ["error": "\(failure)", "code": "\(failure.code.name)", "reason": "\(failure.reason)"])
             return RPCError(
-                code: .unavailable, message: "cannot check the video now; nothing was changed; try again", cause: error)
+                code: .unavailable, message: "cannot check the video now; nothing was changed; try again",
+                cause: failure)
         }
     }
 }

@@ -1,24 +1,9 @@
 package import Foundation
-package import RPC
+package import ServiceSupport
 
-/// Collects what is wrong with a request's fields, then fails with one INVALID_ARGUMENT that
-/// names each field (`title: must be 1 to 200 characters; tags[3]: must be a string`).
-package struct FieldViolations: Sendable {
-    package private(set) var violations: [(field: String, reason: String)] = []
-
-    package init() {}
-
-    package mutating func add(_ field: String, _ reason: String) {
-        self.violations.append((field, reason))
-    }
-
-    /// Throws INVALID_ARGUMENT if anything was added.
-    package func check() throws(RPCError) {
-        guard !self.violations.isEmpty else { return }
-        let message = self.violations.map { "\($0.field): \($0.reason)" }.joined(separator: "; ")
-        throw RPCError(code: .invalidArgument, message: message)
-    }
-
+/// The video service's field checks, on the shared collector (ServiceSupport's
+/// `FieldViolations`, which fails with a `google.rpc.BadRequest` the gateway renders).
+extension FieldViolations {
     /// Checks a text field: length in Unicode scalars within `length`, not blank when required,
     /// and no control characters (but tab, CR and LF when `multiline`).
     package mutating func text(
