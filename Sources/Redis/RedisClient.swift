@@ -25,7 +25,12 @@ extension RedisClient {
     /// nothing applied); a null EXEC (a WATCHed key changed) fails with `transactionAborted`.
     /// Errors raised while executing stay in the returned array as `.error` values.
     package func transaction(_ commands: [RedisCommand]) -> EventLoopFuture<[RESPValue]> {
-        pipeline([RedisCommand("MULTI")] + commands + [RedisCommand("EXEC")]).flatMapThrowing { replies in
+        var all: [RedisCommand] = []
+        all.reserveCapacity(commands.count + 2)
+        all.append(.multi)
+        all.append(contentsOf: commands)
+        all.append(.exec)
+        return pipeline(all).flatMapThrowing { replies in
             switch replies.last {
             case .array(let values):
                 return values
@@ -69,4 +74,10 @@ extension RedisClient {
     ) async throws -> RESPValue {
         try await evaluate(script, keys: keys, arguments: arguments).get()
     }
+}
+
+extension RedisCommand {
+    /// Made once: every transaction sends them.
+    fileprivate static let multi = RedisCommand("MULTI")
+    fileprivate static let exec = RedisCommand("EXEC")
 }

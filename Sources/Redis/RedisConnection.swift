@@ -87,14 +87,17 @@ package final class RedisConnection: RedisClient {
     /// Sends every command in one write; replies in order, error replies as `.error` values.
     package func pipeline(_ commands: [RedisCommand]) -> EventLoopFuture<[RESPValue]> {
         guard !commands.isEmpty else { return eventLoop.makeSucceededFuture([]) }
-        let timeout = configuration.commandTimeout.map(TimeAmount.init)
-        let requests = commands.map { command in
-            RedisRequest(
-                command: command, timeout: timeout, errorRepliesAsValues: true,
-                promise: eventLoop.makePromise(of: RESPValue.self))
+        // One request for all of them: one buffer, one promise, one pending entry.
+        let promise = eventLoop.makePromise(of: RESPValue.self)
+        write([.pipeline(commands, timeout: configuration.commandTimeout.map(TimeAmount.init), promise: promise)])
+        let count = commands.count
+        return promise.futureResult.flatMapThrowing { reply in
+            if count == 1 { return [reply] }
+            guard case .array(let replies) = reply, replies.count == count else {
+                throw RedisError(code: .protocolError, message: "a pipeline's replies did not come back together")
+            }
+            return replies
         }
-        write(requests)
-        return EventLoopFuture.whenAllSucceed(requests.map(\.promise.futureResult), on: eventLoop)
     }
 
     /// Sends a command that answers with `replies` replies (SUBSCRIBE a b c); they come back as one array.

@@ -18,6 +18,12 @@ package final class FaultSwitch: Sendable {
 
     var isFailing: Bool { self.on.withLock { $0 } }
 
+    /// A check that throws ``error`` while the switch is on: the `readGate` of
+    /// `ServiceDatabase.replacingSQL(_:readGate:)`, so reads that bypass `SQLDatabase` fail too.
+    package var readGate: @Sendable () throws -> Void {
+        { if self.isFailing { throw Self.error } }
+    }
+
     /// What a failing statement throws: the `IOError` (EIO) a driver reports when its storage is gone.
     static var error: IOError { IOError(errnoCode: EIO, reason: "injected fault") }
 }

@@ -80,7 +80,8 @@ struct VideoHarness: Sendable {
             configuration.databaseURL = url
             let opened = try await DatabaseFactory.open(configuration, service: VideoServiceApp.service, logger: logger)
             let faults = FaultSwitch()
-            let database = opened.replacingSQL(FaultInjectingDatabase(base: opened.sql, faults: faults))
+            let database = opened.replacingSQL(
+                FaultInjectingDatabase(base: opened.sql, faults: faults), readGate: faults.readGate)
             do {
                 try await database.withRunning { database in
                     try await Migrator(

@@ -47,10 +47,12 @@ package final class RedisChannelHandler: ChannelDuplexHandler {
             promise?.fail(error)
             return
         }
-        var buffer = context.channel.allocator.buffer(
-            capacity: request.command.storage.readableBytes + 16 * request.command.count)
+        var capacity = request.command.storage.readableBytes + 16 * request.command.count
+        for command in request.pipelined { capacity += command.storage.readableBytes + 16 * command.count }
+        var buffer = context.channel.allocator.buffer(capacity: capacity)
         do {
             try RESPEncoder.encode(request.command, into: &buffer)
+            for command in request.pipelined { try RESPEncoder.encode(command, into: &buffer) }
         } catch {
             request.promise.fail(error)
             promise?.fail(error)
@@ -100,13 +102,11 @@ package final class RedisChannelHandler: ChannelDuplexHandler {
         guard var head = pending.first else {
             throw RedisError(code: .protocolError, message: "reply without a pending command")
         }
-        if case .error(let message) = value {
+        // An error reply fails the command, unless the caller takes errors as values: then it is
+        // collected like any other reply (a pipeline's replies stay in step).
+        if case .error(let message) = value, !head.errorRepliesAsValues {
             pending.removeFirst()
-            if head.errorRepliesAsValues && head.remaining == 1 && head.collected.isEmpty {
-                head.promise.succeed(value)
-            } else {
-                head.promise.fail(RedisError(code: .serverError, message: message))
-            }
+            head.promise.fail(RedisError(code: .serverError, message: message))
             return
         }
         if head.remaining > 1 {

@@ -4,6 +4,9 @@ package import NIOCore
 package struct RedisRequest: Sendable {
     /// What to send.
     package var command: RedisCommand
+    /// Commands written right after `command`, in the same buffer; their replies join its reply
+    /// array (see ``pipeline(_:timeout:promise:)``).
+    package var pipelined: [RedisCommand] = []
     /// How many replies the command produces (SUBSCRIBE a b c: 3); they arrive as one array.
     package var expectedReplies: Int
     /// Fails the command and closes the connection if no reply arrives in time; nil waits forever.
@@ -26,5 +29,17 @@ package struct RedisRequest: Sendable {
         self.timeout = timeout
         self.errorRepliesAsValues = errorRepliesAsValues
         self.promise = promise
+    }
+
+    /// Several commands as one request: one write, one promise, the replies as one array in order,
+    /// error replies among them as `.error` values. A single command's reply comes back as itself.
+    package static func pipeline(
+        _ commands: [RedisCommand], timeout: TimeAmount?, promise: EventLoopPromise<RESPValue>
+    ) -> RedisRequest {
+        var request = RedisRequest(
+            command: commands[0], expectedReplies: commands.count, timeout: timeout, errorRepliesAsValues: true,
+            promise: promise)
+        request.pipelined = Array(commands.dropFirst())
+        return request
     }
 }

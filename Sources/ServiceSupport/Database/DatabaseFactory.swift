@@ -60,8 +60,12 @@ package enum DatabaseFactory {
             pool: pool, logger: logger, dialect: SQLiteDialect(), queryLogLevel: .trace,
             gate: ConnectGate(retryInterval: configuration.reconnectInterval),
             makeSQL: { $0.sql(queryLogLevel: .trace) })
+        let reads = SQLiteReads(
+            path: path, busyTimeout: min(configuration.busyTimeout, .milliseconds(100)), eventLoopGroup: eventLoopGroup,
+            logger: logger)
         logger.info("database opened", metadata: ["dialect": "sqlite", "path": "\(path)"])
-        return ServiceDatabase(sql: sql, dialect: .sqlite) {
+        return ServiceDatabase(sql: sql, dialect: .sqlite, reads: reads) {
+            await reads.close()
             try? await pool.shutdownAsync()
             try? await threadPool.shutdownGracefully()
         }

@@ -20,6 +20,9 @@ package struct ServiceDatabase: Service {
     /// (use ``transaction(_:)`` for statements that belong together).
     package let sql: any SQLDatabase
     package let dialect: Dialect
+    /// SQLite only: reads on the calling event loop's own connection, statements kept prepared
+    /// (``SQLiteReads``); nil on PostgreSQL. Writes always go through ``sql``.
+    package let reads: SQLiteReads?
     private let background: @Sendable () async -> Void
     /// Where ``withRunning(_:)`` starts ``run()``: off the cooperative pool when the pool needs it.
     private let backgroundExecutor: EventLoopExecutor?
@@ -31,10 +34,12 @@ package struct ServiceDatabase: Service {
     package init(
         sql: any SQLDatabase, dialect: Dialect,
         run: @escaping @Sendable () async -> Void = { try? await gracefulShutdown() },
-        runOn executor: EventLoopExecutor? = nil, close: @escaping @Sendable () async -> Void
+        runOn executor: EventLoopExecutor? = nil, reads: SQLiteReads? = nil,
+        close: @escaping @Sendable () async -> Void
     ) {
         self.sql = sql
         self.dialect = dialect
+        self.reads = reads
         self.background = run
         self.backgroundExecutor = executor
         let once = Once()
@@ -65,8 +70,10 @@ package struct ServiceDatabase: Service {
     }
 
     /// The same database seen through another `SQLDatabase` (a wrapper for logging or fault injection).
-    package func replacingSQL(_ sql: any SQLDatabase) -> ServiceDatabase {
-        ServiceDatabase(sharing: self, sql: sql)
+    /// ``reads`` do not go through `sql`: pass `readGate` to run a check (a fault) before each of them.
+    package func replacingSQL(_ sql: any SQLDatabase, readGate: (@Sendable () throws -> Void)? = nil) -> ServiceDatabase
+    {
+        ServiceDatabase(sharing: self, sql: sql, reads: readGate.flatMap { self.reads?.gated(by: $0) } ?? self.reads)
     }
 
     /// Closes every pooled connection. Later queries fail; calling it again does nothing.
@@ -112,9 +119,10 @@ package struct ServiceDatabase: Service {
 
 extension ServiceDatabase {
     /// Another view of the same pool: shutting either down closes it once; run only one of them.
-    private init(sharing other: ServiceDatabase, sql: any SQLDatabase) {
+    private init(sharing other: ServiceDatabase, sql: any SQLDatabase, reads: SQLiteReads?) {
         self.sql = sql
         self.dialect = other.dialect
+        self.reads = reads
         self.background = other.background
         self.backgroundExecutor = other.backgroundExecutor
         self.close = other.close

@@ -85,8 +85,3 @@ package enum UUIDv7 {
         return Date(timeIntervalSince1970: Double(milliseconds) / 1000)
     }
 }
-
-extension UUID {
-    /// The lower-case canonical form Halo stores and sends (`uuidString` is upper case).
-    package var lowercasedString: String { self.uuidString.lowercased() }
-}

@@ -33,6 +33,8 @@ package enum EngagementServiceApp {
         private let videos: Cluster
         /// Whether ``start()`` ran (``run()`` starts what it did not).
         private let started = Mutex(false)
+        /// The store's commands: pipelined on the calling event loop's own connection.
+        package let redis: RedisLoopClient
 
         /// - Parameters:
         ///   - now: the clock (tests inject one to move presence forward).
@@ -46,7 +48,9 @@ package enum EngagementServiceApp {
                 configuration: try configuration.redisPool(), eventLoopGroup: eventLoopGroup, logger: logger)
             let subscriber = RedisSubscriber(
                 configuration: try configuration.redisSubscriber(), eventLoopGroup: eventLoopGroup, logger: logger)
-            let store = RedisEngagementStore(client: pool, presenceWindow: configuration.presenceWindow)
+            let redis = RedisLoopClient(
+                configuration: try configuration.redisPool(), eventLoopGroup: eventLoopGroup, logger: logger)
+            let store = RedisEngagementStore(client: redis, presenceWindow: configuration.presenceWindow)
             let videoCluster = Cluster(
                 configuration: configuration.videos.clusterConfiguration, group: eventLoopGroup, logger: logger)
             let videos = RemoteVideoDirectory(
@@ -62,6 +66,7 @@ package enum EngagementServiceApp {
             self.hub = hub
             self.pool = pool
             self.videos = videoCluster
+            self.redis = redis
         }
 
         /// Resolves the video replicas and starts connecting to them, then binds the listener and
@@ -94,6 +99,7 @@ package enum EngagementServiceApp {
         private func close() async {
             await self.videos.shutDown()
             await self.pool.shutdown()
+            await self.redis.shutdown()
         }
     }
 

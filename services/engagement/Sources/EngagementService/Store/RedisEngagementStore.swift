@@ -11,7 +11,7 @@ package struct RedisEngagementStore: EngagementStore {
     private let presenceWindowMilliseconds: Int64
 
     /// - Parameters:
-    ///   - client: the pool (or a connection in tests); its command timeout bounds every call.
+    ///   - client: a ``RedisLoopClient`` (or a connection in tests); its command timeout bounds every call.
     ///   - presenceWindow: how long a heartbeat counts (60 s in production).
     package init(client: any RedisClient, presenceWindow: Duration = .seconds(60)) {
         self.client = client

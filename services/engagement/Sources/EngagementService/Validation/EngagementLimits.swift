@@ -12,10 +12,10 @@ enum EngagementLimits {
 
     /// The canonical (lower-case) form of a video UUID.
     static func videoID(_ text: String, field: String = "video_id") throws(RPCError) -> String {
-        guard let id = UUID(uuidString: text) else {
+        guard let id = UUID(hyphenated: text) else {
             throw Self.invalid(field, "\(field) must be a UUID")
         }
-        return id.uuidString.lowercased()
+        return id.lowercasedString
     }
 
     /// Canonical, de-duplicated ids in request order; `minimum`...100 of them.

@@ -2,7 +2,9 @@ package import Foundation
 import SQLKit
 package import ServiceSupport
 
-/// The `videos` table through sql-kit: the same statements on SQLite and PostgreSQL, every value bound.
+/// The `videos` table: writes through sql-kit, the same statements on SQLite and PostgreSQL, every
+/// value bound; reads through sql-kit on PostgreSQL and through ``SQLiteReads`` on SQLite
+/// (`SQLVideoStore+SQLiteReads.swift`).
 package struct SQLVideoStore: VideoStore {
     static let table = "videos"
     static let columns = [
@@ -23,7 +25,7 @@ package struct SQLVideoStore: VideoStore {
             SQLBind(video.id.lowercasedString), SQLBind(video.ownerID.lowercasedString), SQLBind(video.title),
             SQLBind(video.description), SQLBind(video.thumbnailURL), SQLBind(video.streamURL),
             SQLBind(video.durationSeconds), SQLBind(video.isLive), SQLBind(video.isAdult),
-            SQLBind(try Self.encodeTags(video.tags)), SQLBind(video.createdAt), SQLBind(video.updatedAt),
+            SQLBind(try VideoTags.encode(video.tags)), SQLBind(video.createdAt), SQLBind(video.updatedAt),
         ]
         try await Self.classified {
             try await self.sql.insert(into: Self.table).columns(Self.columns).values(values).run()
@@ -31,7 +33,8 @@ package struct SQLVideoStore: VideoStore {
     }
 
     package func video(id: UUID) async throws -> VideoRecord? {
-        try await Self.classified {
+        if let reads = self.database.reads { return try await self.video(id: id, reads: reads) }
+        return try await Self.classified {
             try await self.sql.select().columns(Self.columns).from(Self.table)
                 .where("id", .equal, id.lowercasedString)
                 .first()
@@ -41,6 +44,7 @@ package struct SQLVideoStore: VideoStore {
 
     package func videos(ids: [UUID]) async throws -> [VideoRecord] {
         guard !ids.isEmpty else { return [] }
+        if let reads = self.database.reads { return try await self.videos(ids: ids, reads: reads) }
         let binds = SQLGroupExpression(ids.map { SQLBind($0.lowercasedString) })
         return try await Self.classified {
             try await self.sql.select().columns(Self.columns).from(Self.table)
@@ -51,7 +55,8 @@ package struct SQLVideoStore: VideoStore {
     }
 
     package func list(_ query: VideoQuery) async throws -> [VideoRecord] {
-        try await Self.classified {
+        if let reads = self.database.reads { return try await self.list(query, reads: reads) }
+        return try await Self.classified {
             let select = self.sql.select().columns(Self.columns).from(Self.table)
             if let live = query.live { select.where("is_live", .equal, live) }
             if let owner = query.ownerID { select.where("owner_id", .equal, owner.lowercasedString) }
@@ -68,7 +73,7 @@ package struct SQLVideoStore: VideoStore {
     }
 
     package func update(id: UUID, changes: VideoChanges, updatedAt: Int64) async throws -> VideoRecord? {
-        let tags = try changes.tags.map(Self.encodeTags)
+        let tags = try changes.tags.map(VideoTags.encode)
         return try await Self.classified {
             let update = self.sql.update(Self.table)
             if let title = changes.title { update.set("title", to: title) }
@@ -99,8 +104,8 @@ package struct SQLVideoStore: VideoStore {
     // MARK: Rows
 
     private static func record(_ row: any SQLRow) throws -> VideoRecord {
-        guard let id = UUID(uuidString: try row.decode(column: "id", as: String.self)),
-            let owner = UUID(uuidString: try row.decode(column: "owner_id", as: String.self))
+        guard let id = UUID(hyphenated: try row.decode(column: "id", as: String.self)),
+            let owner = UUID(hyphenated: try row.decode(column: "owner_id", as: String.self))
         else { throw DatabaseError(code: .other, cause: CorruptRow(column: "id")) }
         return VideoRecord(
             id: id, ownerID: owner,
@@ -111,22 +116,9 @@ package struct SQLVideoStore: VideoStore {
             durationSeconds: try row.decode(column: "duration_seconds", as: Int32.self),
             isLive: try row.decode(column: "is_live", as: Bool.self),
             isAdult: try row.decode(column: "is_adult", as: Bool.self),
-            tags: try Self.decodeTags(try row.decode(column: "tags", as: String.self)),
+            tags: try VideoTags.decode(try row.decode(column: "tags", as: String.self)),
             createdAt: try row.decode(column: "created_at", as: Int64.self),
             updatedAt: try row.decode(column: "updated_at", as: Int64.self))
-    }
-
-    /// Tags are stored as a JSON array of strings in a text column (both dialects).
-    private static func encodeTags(_ tags: [String]) throws -> String {
-        String(decoding: try JSONEncoder().encode(tags), as: UTF8.self)
-    }
-
-    private static func decodeTags(_ text: String) throws -> [String] {
-        do {
-            return try JSONDecoder().decode([String].self, from: Data(text.utf8))
-        } catch {
-            throw DatabaseError(code: .other, cause: CorruptRow(column: "tags"))
-        }
     }
 
     /// Runs a statement and rethrows its failure as a `DatabaseError`.

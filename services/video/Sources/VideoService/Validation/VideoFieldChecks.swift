@@ -85,7 +85,6 @@ extension FieldViolations {
 
     /// A hyphenated UUID (36 characters, either case); nil otherwise.
     package static func parseUUID(_ value: String) -> UUID? {
-        guard value.utf8.count == 36 else { return nil }
-        return UUID(uuidString: value)
+        UUID(hyphenated: value)
     }
 }
