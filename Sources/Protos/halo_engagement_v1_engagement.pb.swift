@@ -259,6 +259,10 @@ public nonisolated struct Halo_Engagement_V1_WatchCountsRequest: Sendable {
   /// 1-100 video UUIDs to watch; unknown ones are watched too and start at zero.
   public var videoIds: [String] = []
 
+  /// One more video UUID to watch (the REST route binds it from the path, where a repeated field
+  /// cannot be bound).
+  public var videoID: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -645,7 +649,7 @@ nonisolated extension Halo_Engagement_V1_BatchGetCountsResponse: SwiftProtobuf.M
 
 nonisolated extension Halo_Engagement_V1_WatchCountsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".WatchCountsRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}video_ids\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}video_ids\0\u{3}video_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -654,6 +658,7 @@ nonisolated extension Halo_Engagement_V1_WatchCountsRequest: SwiftProtobuf.Messa
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedStringField(value: &self.videoIds) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.videoID) }()
       default: break
       }
     }
@@ -663,11 +668,15 @@ nonisolated extension Halo_Engagement_V1_WatchCountsRequest: SwiftProtobuf.Messa
     if !self.videoIds.isEmpty {
       try visitor.visitRepeatedStringField(value: self.videoIds, fieldNumber: 1)
     }
+    if !self.videoID.isEmpty {
+      try visitor.visitSingularStringField(value: self.videoID, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Halo_Engagement_V1_WatchCountsRequest, rhs: Halo_Engagement_V1_WatchCountsRequest) -> Bool {
     if lhs.videoIds != rhs.videoIds {return false}
+    if lhs.videoID != rhs.videoID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

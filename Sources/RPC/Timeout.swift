@@ -1,7 +1,7 @@
 /// The `grpc-timeout` header: at most 8 digits and a unit (H M S m u n).
-enum Timeout {
+package enum Timeout {
     /// Parses a header value; nil if malformed.
-    static func parse(_ value: String) -> Duration? {
+    package static func parse(_ value: String) -> Duration? {
         let utf8 = value.utf8
         guard utf8.count >= 2, utf8.count <= 9, let unit = utf8.last else { return nil }
         var amount: Int64 = 0

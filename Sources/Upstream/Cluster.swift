@@ -17,7 +17,8 @@ package final class Cluster: Sendable {
     private let logger: Logger
     /// Built once in `init`, read-only after: finding a loop's pool takes no lock.
     private let pools: [ObjectIdentifier: NIOLoopBoundBox<LoopPool>]
-    private let loops: [any EventLoop]
+    /// The group's loops, one pool each (a caller on a loop uses `pool(on:)` of its own loop).
+    package let loops: [any EventLoop]
     /// Taken at start and shutdown only, never by a call.
     private let resolveTask = Mutex<RepeatedTask?>(nil)
 

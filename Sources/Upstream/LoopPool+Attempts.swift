@@ -43,7 +43,7 @@ extension LoopPool {
         }
     }
 
-    private func endpointBreakerChanged(_ endpoint: EndpointSlot, _ transition: CircuitBreaker.Transition) {
+    func endpointBreakerChanged(_ endpoint: EndpointSlot, _ transition: CircuitBreaker.Transition) {
         self.logger.notice(
             "endpoint circuit breaker changed",
             metadata: self.metadata(endpoint).merging(["state": "\(transition)"]) { $1 })

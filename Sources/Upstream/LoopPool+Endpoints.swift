@@ -100,7 +100,7 @@ extension LoopPool {
         if state == .ready {
             if subchannel === endpoint.subchannels.first { endpoint.checker?.connectionReady() }
             self.dispatchPending()
-        } else if !self.pending.isEmpty {
+        } else if !self.pending.isEmpty || !self.pendingStreams.isEmpty {
             // Calls waiting for this endpoint may have nothing left to wait for.
             self.failPendingIfHopeless()
         }
@@ -164,7 +164,9 @@ extension LoopPool {
 
     /// Fails waiting calls when no endpoint can serve them any more (all down): fast 503s, not timeouts.
     private func failPendingIfHopeless() {
-        guard !self.pending.isEmpty, case .unavailable = self.pick(avoiding: nil) else { return }
+        guard !self.pending.isEmpty || !self.pendingStreams.isEmpty, case .unavailable = self.pick(avoiding: nil)
+        else { return }
+        self.failPendingStreams(.rejected(.noEndpoint, "no healthy endpoint", retryAfter: .seconds(1)))
         while let call = self.pending.first {
             self.finish(call, .failure(.rejected(.noEndpoint, "no healthy endpoint", retryAfter: .seconds(1))))
         }
@@ -176,6 +178,7 @@ extension LoopPool {
         self.ejectionDecay = nil
         for endpoint in self.endpoints { self.shutDown(endpoint) }
         self.endpoints = []
+        self.failPendingStreams(.rejected(.noEndpoint, "the cluster is shut down"))
         while let call = self.pending.first {
             self.finish(call, .failure(.rejected(.noEndpoint, "the cluster is shut down")))
         }

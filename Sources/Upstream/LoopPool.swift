@@ -20,6 +20,8 @@ package final class LoopPool {
     /// Calls admitted and not yet answered.
     package internal(set) var activeRequests = 0
     var pending = CircularBuffer<UpstreamCall>()
+    /// Pass-through calls waiting for a free stream (`LoopPool+Streams.swift`).
+    var pendingStreams = CircularBuffer<UpstreamStream>()
     var picker: EndpointPicker
     var ejectionDecay: Scheduled<Void>?
     var isShutDown = false
@@ -309,6 +311,7 @@ package final class LoopPool {
 
     /// Starts waiting calls while connections have free streams.
     func dispatchPending() {
+        if !self.pendingStreams.isEmpty { self.dispatchPendingStreams() }
         guard !self.pending.isEmpty else { return }
         let now = self.eventLoop.now
         while let call = self.pending.first {

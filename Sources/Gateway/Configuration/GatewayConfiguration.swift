@@ -137,12 +137,14 @@ package struct GatewayConfiguration: Sendable, Decodable {
     package var composition: [Composition] = []
     /// How long SIGTERM waits for requests in flight.
     package var drainTimeout: Duration = .seconds(10)
+    /// gRPC callers passed through to the clusters (`GatewayConfiguration+GRPC.swift`).
+    package var grpc = GRPCPassThrough()
 
     package init() {}
 
     static let keys: Set<String> = [
         "listen", "admin", "descriptor_set", "json", "limits", "clusters", "services", "route_defaults", "routes",
-        "authentication", "forwarded_headers", "composition", "drain_timeout",
+        "authentication", "forwarded_headers", "composition", "drain_timeout", "grpc",
     ]
 
     package init(from decoder: any Decoder) throws {
@@ -173,6 +175,7 @@ package struct GatewayConfiguration: Sendable, Decodable {
         if let drain = try container.decodeIfPresent(ConfigDuration.self, forKey: key("drain_timeout")) {
             value.drainTimeout = drain.duration
         }
+        value.grpc = try container.decodeIfPresent(GRPCPassThrough.self, forKey: key("grpc")) ?? value.grpc
         self = value
         try self.validate()
     }
@@ -181,6 +184,9 @@ package struct GatewayConfiguration: Sendable, Decodable {
     func validate() throws {
         for (service, cluster) in self.services where self.clusters[cluster] == nil {
             throw ConfigurationError(key: "services.\(service)", "names cluster '\(cluster)', which is not configured")
+        }
+        for service in self.grpc.services.keys where self.services[service] == nil {
+            throw ConfigurationError(key: "grpc.services.\(service)", "no cluster serves it (add it to services)")
         }
     }
 

@@ -14,7 +14,7 @@ final class HTTP1Handler: ChannelDuplexHandler, ExchangeSink {
     typealias OutboundIn = Never
     typealias OutboundOut = ByteBuffer
 
-    private enum State {
+    enum State {
         /// Waiting for a request head.
         case idle
         /// Reading the body of an admitted request, up to `limit` bytes.
@@ -30,12 +30,12 @@ final class HTTP1Handler: ChannelDuplexHandler, ExchangeSink {
     private let pipeline: any RequestPipeline
     private let limits: EdgeLimits
     private let requestIDs: RequestIDGenerator
-    private var state = State.idle
-    private var keepAlive = true
+    var state = State.idle
+    var keepAlive = true
     /// Parts of pipelined requests that arrived while an earlier one was being answered.
     private var waiting = CircularBuffer<HTTPServerRequestPart>()
     private var readHeld = false
-    private var context: ChannelHandlerContext?
+    var context: ChannelHandlerContext?
 
     init(pipeline: any RequestPipeline, limits: EdgeLimits, requestIDs: RequestIDGenerator) {
         self.pipeline = pipeline
@@ -184,7 +184,7 @@ final class HTTP1Handler: ChannelDuplexHandler, ExchangeSink {
 
     /// Replays parts that waited while an earlier request was answered, until one is being
     /// answered again (or the connection closes); then reading resumes once nothing waits.
-    private func drainWaiting(context: ChannelHandlerContext) {
+    func drainWaiting(context: ChannelHandlerContext) {
         if case .idle = self.state, !self.keepAlive {
             self.closeNow(context: context)
             return

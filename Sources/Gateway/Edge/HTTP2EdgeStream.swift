@@ -10,6 +10,8 @@ final class HTTP2EdgeDelegate: ConnectionDelegate {
     private let limits: EdgeLimits
     private let requestIDs: RequestIDGenerator
     private let allocator: ByteBufferAllocator
+    /// Takes streams that are gRPC calls (`GatewayPipeline+GRPC.swift`), when the pipeline does.
+    private let grpc: (any GRPCStreamSource)?
 
     init(
         pipeline: any RequestPipeline, limits: EdgeLimits, requestIDs: RequestIDGenerator,
@@ -19,19 +21,25 @@ final class HTTP2EdgeDelegate: ConnectionDelegate {
         self.limits = limits
         self.requestIDs = requestIDs
         self.allocator = allocator
+        self.grpc = pipeline as? any GRPCStreamSource
     }
 
     func connection(
         _ connection: Connection, acceptStream stream: HTTP2.Stream, headers: [Header], endStream: Bool
     ) -> (any StreamHandler)? {
-        HTTP2EdgeStream(
+        if let grpc = self.grpc, let contentType = headers.first(.contentType),
+            GatewayPipeline.isGRPC(contentType: contentType)
+        {
+            return grpc.grpcStreamHandler(requestIDs: self.requestIDs)
+        }
+        return HTTP2EdgeStream(
             pipeline: self.pipeline, limits: self.limits, requestIDs: self.requestIDs, allocator: self.allocator)
     }
 }
 
 /// One HTTP/2 stream's exchange: the head, a bounded body, the answer as HEADERS and DATA.
 final class HTTP2EdgeStream: StreamHandler, ExchangeSink {
-    private enum State {
+    enum State {
         case awaitingHead
         case readingBody(Exchange, limit: Int)
         /// Answered before the body was read: DATA still arriving is consumed and dropped.
@@ -44,8 +52,8 @@ final class HTTP2EdgeStream: StreamHandler, ExchangeSink {
     private let limits: EdgeLimits
     private let requestIDs: RequestIDGenerator
     private let allocator: ByteBufferAllocator
-    private var state = State.awaitingHead
-    private var stream: HTTP2.Stream?
+    var state = State.awaitingHead
+    var stream: HTTP2.Stream?
 
     init(
         pipeline: any RequestPipeline, limits: EdgeLimits, requestIDs: RequestIDGenerator,

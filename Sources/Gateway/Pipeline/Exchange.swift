@@ -17,7 +17,10 @@ package final class Exchange {
     package var identity = Identity.anonymous
     /// The token named a key not in the key set: `handle` refetches the JWKS once, then decides.
     package var tokenAwaitingKeys: Substring?
-    private var sink: (any ExchangeSink)?
+    /// Runs when a streamed answer can take more after the edge said it could not
+    /// (`Exchange+Streaming.swift`).
+    var onWritable: (() -> Void)?
+    var sink: (any ExchangeSink)?
 
     init(request: GatewayRequest, sink: any ExchangeSink) {
         self.request = request

@@ -16,8 +16,10 @@ package final class GatewayPipeline: RequestPipeline {
     package private(set) var state: GatewayState
     private var pools: [String: LoopPool]
     let authenticator: EdgeAuthenticator
-    private var jwks: JWKSRefresher?
-    private let accessLog: Logger
+    var jwks: JWKSRefresher?
+    /// Pass-through methods seen on this loop, for metrics (bounded: `GatewayPipeline+GRPC.swift`).
+    var grpcMethods: [String: MethodDescriptor] = [:]
+    let accessLog: Logger
     private let metrics = RequestMetrics()
     private let allocator = ByteBufferAllocator()
     /// Reused output of the transcoder (capacity kept between requests).
@@ -92,6 +94,8 @@ package final class GatewayPipeline: RequestPipeline {
         }
         switch lookup {
         case .notFound:
+            // gRPC-Web calls (`/package.Service/Method`) match no REST route.
+            if let admission = self.admitGRPCWeb(exchange) { return admission }
             return self.reject(
                 exchange, self.problem(exchange, Problem(code: .notFound, detail: "no route for this path")))
         case .methodNotAllowed(let allowed):
@@ -129,7 +133,9 @@ package final class GatewayPipeline: RequestPipeline {
                 self.problem(exchange, Self.invalidToken("tokens are accepted only in the Authorization header")))
         }
 
-        if let refusal = Self.mediaTypeRefusal(request, takesBody: binding.route.body != .none) {
+        if let refusal = binding.method.kind == .serverStreaming
+            ? Self.streamRefusal(request) : Self.mediaTypeRefusal(request, takesBody: binding.route.body != .none)
+        {
             return self.reject(exchange, self.problem(exchange, refusal))
         }
         return .readBody(limit: self.state.configuration.limits.maxBodyBytes)
@@ -179,6 +185,11 @@ package final class GatewayPipeline: RequestPipeline {
 
     /// Transcodes the request, calls upstream within the route's budget, answers.
     private func call(_ exchange: Exchange) {
+        // Only gRPC-Web calls are admitted without a route (`GatewayPipeline+GRPCWeb.swift`).
+        guard exchange.bindingIndex >= 0 else {
+            self.callGRPCWeb(exchange)
+            return
+        }
         let state = self.state
         let binding = state.bindings[exchange.bindingIndex]
         guard let pool = self.pools[binding.cluster] else {
@@ -216,6 +227,12 @@ package final class GatewayPipeline: RequestPipeline {
             for value in request.headers[canonicalForm: name] { metadata.add(name, String(value)) }
         }
         let deadline = request.receivedAt + TimeAmount(binding.policy.timeout ?? .seconds(5))
+        if binding.method.kind == .serverStreaming {
+            self.callStreaming(
+                exchange, binding: binding, state: state, pool: pool, request: message.framed(), metadata: metadata,
+                deadline: deadline)
+            return
+        }
         guard binding.compositions.isEmpty else {
             self.callComposed(
                 exchange, binding: binding, state: state, pool: pool, request: message.framed(), metadata: metadata,
@@ -273,7 +290,7 @@ package final class GatewayPipeline: RequestPipeline {
     }
 
     /// An answer given from `admit`, before the body: counted and logged like every other.
-    private func reject(_ exchange: Exchange, _ response: GatewayResponse) -> Admission {
+    func reject(_ exchange: Exchange, _ response: GatewayResponse) -> Admission {
         self.record(exchange, response)
         return .respond(response)
     }
@@ -289,7 +306,7 @@ package final class GatewayPipeline: RequestPipeline {
     }
 
     /// Metrics and the access log line of an answered request.
-    private func record(_ exchange: Exchange, _ response: GatewayResponse) {
+    func record(_ exchange: Exchange, _ response: GatewayResponse, bytesOut: Int? = nil) {
         let request = exchange.request
         let elapsed = (self.eventLoop.now - request.receivedAt).nanoseconds
         let index = exchange.bindingIndex
@@ -303,7 +320,7 @@ package final class GatewayPipeline: RequestPipeline {
                 "path": "\(request.path)", "status": "\(response.status)",
                 "route": "\(exchange.bindingIndex >= 0 ? self.state.bindings[exchange.bindingIndex].name : "-")",
                 "duration_us": "\(elapsed / 1000)",
-                "bytes_in": "\(request.body.readableBytes)", "bytes_out": "\(response.body.readableBytes)",
+                "bytes_in": "\(request.body.readableBytes)", "bytes_out": "\(bytesOut ?? response.body.readableBytes)",
                 "user": "\(exchange.identity.userID?.uuidString.lowercased() ?? "-")",
             ])
     }

@@ -33,7 +33,7 @@ package final class Subchannel: ConnectionDelegate {
     private let staticHeaders: [Header]
     /// One timer for the deadlines of every call on this connection.
     private let deadlines: DeadlineQueue
-    private var machine: SubchannelStateMachine
+    var machine: SubchannelStateMachine
     private var reconnectTimer: Scheduled<Void>?
     private var settingsTimer: Scheduled<Void>?
 
@@ -41,7 +41,7 @@ package final class Subchannel: ConnectionDelegate {
     package var onStateChange: ((Subchannel, ConnectivityState) -> Void)?
 
     /// Calls started here and not yet finished, on the current connection and any draining one.
-    package private(set) var inFlight = 0
+    package internal(set) var inFlight = 0
 
     package init(
         address: SocketAddress, authority: String, eventLoop: any EventLoop, configuration: Configuration,

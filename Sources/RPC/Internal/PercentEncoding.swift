@@ -1,6 +1,6 @@
 /// Percent-encoding of `grpc-message` (gRPC HTTP/2 protocol: bytes outside 0x20...0x7E and `%`).
-enum PercentEncoding {
-    static func encode(_ message: String) -> String {
+package enum PercentEncoding {
+    package static func encode(_ message: String) -> String {
         var needsEncoding = false
         for byte in message.utf8 where byte < 0x20 || byte > 0x7E || byte == UInt8(ascii: "%") {
             needsEncoding = true
@@ -25,7 +25,7 @@ enum PercentEncoding {
     }
 
     /// Decodes leniently: malformed escapes are kept as they are.
-    static func decode(_ value: String) -> String {
+    package static func decode(_ value: String) -> String {
         guard value.utf8.contains(UInt8(ascii: "%")) else { return value }
         var bytes: [UInt8] = []
         let input = Array(value.utf8)

@@ -119,8 +119,8 @@ package struct OpenAPIGenerator {
                     (
                         "200",
                         .object([
-                            ("description", .string("OK")),
-                            ("content", .object([("application/json", .object([("schema", response)]))])),
+                            ("description", .string(route.serverStreaming ? "A stream of messages" : "OK")),
+                            ("content", Self.responseContent(response, streaming: route.serverStreaming)),
                         ])
                     ),
                     (
@@ -148,6 +148,27 @@ package struct OpenAPIGenerator {
         case .required: members.append(("security", .array([.object([("bearer", .array([]))])])))
         }
         return .object(members)
+    }
+
+    /// A response's media types: JSON, or for a server-streaming method the gateway's two stream
+    /// formats (NDJSON: one message per line; Server-Sent Events: one message per event's data).
+    private static func responseContent(_ schema: OpenAPIValue, streaming: Bool) -> OpenAPIValue {
+        guard streaming else { return .object([("application/json", .object([("schema", schema)]))]) }
+        return .object([
+            ("application/x-ndjson", .object([("schema", schema)])),
+            (
+                "text/event-stream",
+                .object([
+                    (
+                        "schema",
+                        .object([
+                            ("type", .string("string")),
+                            ("description", .string("Server-Sent Events: each event's data is one message as JSON")),
+                        ])
+                    )
+                ])
+            ),
+        ])
     }
 
     private static func jsonContent(_ schema: OpenAPIValue, required: Bool) -> OpenAPIValue {

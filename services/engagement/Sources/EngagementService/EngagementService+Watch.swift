@@ -11,7 +11,8 @@ extension EngagementService {
         _ request: Halo_Engagement_V1_WatchCountsRequest, context: ServerContext,
         writer: ResponseWriter<Halo_Engagement_V1_CountsUpdate>
     ) async throws {
-        let videoIDs = try EngagementLimits.videoIDs(request.videoIds, minimum: 1)
+        let requested = request.videoID.isEmpty ? request.videoIds : request.videoIds + [request.videoID]
+        let videoIDs = try EngagementLimits.videoIDs(requested, minimum: 1)
         // Register before reading, so no change between the read and the first update is missed.
         let watcher = try self.hub.watch(Set(videoIDs))
         defer { self.hub.remove(watcher) }
