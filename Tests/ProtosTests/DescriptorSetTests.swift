@@ -92,6 +92,10 @@ struct DescriptorSetTests {
             Route(
                 verb: "POST", path: "/api/v1/videos/{video_id}/watch", body: "*",
                 method: "halo.engagement.v1.EngagementService/Heartbeat"),
+            // Server streaming, answered as SSE or NDJSON.
+            Route(
+                verb: "GET", path: "/api/v1/videos/{video_id}/engagement:watch", body: "",
+                method: "halo.engagement.v1.EngagementService/WatchCounts"),
         ]
         let routes = self.descriptors.routes
         #expect(routes.subtracting(expected).isEmpty, "unexpected: \(routes.subtracting(expected))")
@@ -128,7 +132,6 @@ struct DescriptorSetTests {
             Set(unrouted.keys) == [
                 "halo.video.v1.VideoService/BatchGetVideos",
                 "halo.engagement.v1.EngagementService/BatchGetCounts",
-                "halo.engagement.v1.EngagementService/WatchCounts",
                 "grpc.health.v1.Health/Check",
                 "grpc.health.v1.Health/Watch",
             ])
