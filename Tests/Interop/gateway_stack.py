@@ -155,3 +155,19 @@ class Stack:
             return response.status, answer_headers, data
         parsed = json.loads(data) if data else None
         return response.status, answer_headers, parsed
+
+
+def started(workdir):
+    """A running Stack for a module fixture (`yield from started(...)`): on a failed start the
+    processes' logs are printed and everything stops; after the module, everything stops."""
+    running = Stack(workdir)
+    try:
+        running.start()
+    except Exception:
+        for name in ("gateway", "auth", "video", "engagement", "redis"):
+            print(f"--- {name}\n{running.log_tail(name)}")
+        running.stop()
+        raise
+    yield running
+    running.stop()
+

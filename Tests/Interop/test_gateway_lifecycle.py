@@ -13,23 +13,14 @@ import uuid
 
 import pytest
 
-from gateway_stack import REPO, Stack, free_port, wait_for_port
+from gateway_stack import REPO, free_port, started, wait_for_port
 
 BUNDLED_CONFIG = REPO / "Sources" / "Gateway" / "halo-gateway.yaml"
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    running = Stack(tmp_path_factory.mktemp("lifecycle"))
-    try:
-        running.start()
-    except Exception:
-        for name in ("gateway", "auth", "video", "engagement", "redis"):
-            print(f"--- {name}\n{running.log_tail(name)}")
-        running.stop()
-        raise
-    yield running
-    running.stop()
+    yield from started(tmp_path_factory.mktemp("lifecycle"))
 
 
 class ExtraGateway:

@@ -13,21 +13,12 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from gateway_stack import Stack
+from gateway_stack import started
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    running = Stack(tmp_path_factory.mktemp("stack"))
-    try:
-        running.start()
-    except Exception:
-        for name in ("gateway", "auth", "video", "engagement", "redis"):
-            print(f"--- {name}\n{running.log_tail(name)}")
-        running.stop()
-        raise
-    yield running
-    running.stop()
+    yield from started(tmp_path_factory.mktemp("stack"))
 
 
 def register(stack, name=None):

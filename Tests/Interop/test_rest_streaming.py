@@ -15,23 +15,14 @@ import uuid
 import httpx
 import pytest
 
-from gateway_stack import Stack
+from gateway_stack import started
 
 WATCH = "/halo.engagement.v1.EngagementService/WatchCounts"
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    running = Stack(tmp_path_factory.mktemp("stack"))
-    try:
-        running.start()
-    except Exception:
-        for name in ("gateway", "auth", "video", "engagement", "redis"):
-            print(f"--- {name}\n{running.log_tail(name)}")
-        running.stop()
-        raise
-    yield running
-    running.stop()
+    yield from started(tmp_path_factory.mktemp("stack"))
 
 
 @pytest.fixture(scope="module")
