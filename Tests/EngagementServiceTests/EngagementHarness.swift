@@ -38,6 +38,11 @@ final class EngagementHarness: Sendable {
         configuration.redis.probeInterval = .milliseconds(200)
         configuration.redis.probeTimeout = .seconds(2)
         configuration.videos.cluster.endpoints = [.init(host: "127.0.0.1", port: videoPort)]
+        // The service's 1 s connect timeout fails a call at once when it passes (the connection is
+        // in transient failure until it reconnects); on a machine running every suite at once, the
+        // first connection and health answer can take longer than that.
+        configuration.videos.cluster.connectTimeout = .seconds(5)
+        configuration.videos.cluster.healthCheck?.timeout = .seconds(5)
         configuration.videos.directory.timeout = .seconds(5)
         configuration.watch.reconnectCheckInterval = .milliseconds(100)
         return configuration
