@@ -35,7 +35,7 @@ package final class GatewayApp: Sendable {
         reloadSource: (@Sendable () throws(ConfigurationError) -> GatewayState)? = nil,
         renderMetrics: (@Sendable () -> String)? = nil
     ) {
-        self.group = group ?? MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        self.group = group ?? MultiThreadedEventLoopGroup(numberOfThreads: state.configuration.eventLoopCount)
         self.ownsGroup = group == nil
         self.logger = logger
         self.current = Mutex(state)
@@ -131,6 +131,9 @@ package final class GatewayApp: Sendable {
     /// a restart) so the swap never drops a connection pool under traffic.
     package func reload(_ state: GatewayState) async throws(ConfigurationError) {
         guard let running = self.running.withLock({ $0 }) else { throw ConfigurationError(key: "", "not running") }
+        if self.ownsGroup, state.configuration.eventLoopCount != running.pipelines.count {
+            throw ConfigurationError(key: "event_loops", "a changed number of event loops needs a restart")
+        }
         for (name, settings) in state.configuration.clusters {
             guard let cluster = running.clusters[name] else {
                 throw ConfigurationError(key: "clusters.\(name)", "a new cluster needs a restart")

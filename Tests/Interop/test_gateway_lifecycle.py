@@ -114,6 +114,15 @@ class TestReloadOnSIGHUP:
             gateway.process.send_signal(signal.SIGHUP)
             assert wait_until(lambda: b"no_such_key" in (tmp_path / f"gateway-{gateway.port}.log").read_bytes())
             assert gateway.request("GET", "/api/v1/videos?limit=1")[0] == 401
+
+            # A different number of event loops needs a restart: refused, naming the key.
+            config.write_text(original + "\nevent_loops: 7\n")
+            gateway.process.send_signal(signal.SIGHUP)
+            assert wait_until(
+                lambda: b"a changed number of event loops needs a restart"
+                in (tmp_path / f"gateway-{gateway.port}.log").read_bytes()
+            )
+            assert gateway.request("GET", "/api/v1/videos?limit=1")[0] == 401
         finally:
             gateway.stop()
 
