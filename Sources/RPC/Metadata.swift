@@ -20,13 +20,26 @@ package struct Metadata: Sendable, Hashable {
 
     /// Adds a text value (the key is lowercased).
     package mutating func add(_ key: String, _ value: String) {
-        self.entries.append((key.lowercased(), .string(value)))
+        self.entries.append((Self.lowercased(key), .string(value)))
     }
 
     /// Adds a binary value; the key must end in `-bin`.
     package mutating func add(_ key: String, bytes: [UInt8]) {
         precondition(key.hasSuffix("-bin"), "binary metadata keys end in -bin")
-        self.entries.append((key.lowercased(), .binary(bytes)))
+        self.entries.append((Self.lowercased(key), .binary(bytes)))
+    }
+
+    /// Room for `count` entries before the next allocation.
+    package mutating func reserveCapacity(_ count: Int) {
+        self.entries.reserveCapacity(count)
+    }
+
+    /// `key` lowercased; a key already in lowercase ASCII (as code writes them) is kept as it is.
+    private static func lowercased(_ key: String) -> String {
+        let isLowercaseASCII = key.utf8.allSatisfy {
+            $0 < 0x80 && !(UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0)
+        }
+        return isLowercaseASCII ? key : key.lowercased()
     }
 
     /// Removes every value of `key`.

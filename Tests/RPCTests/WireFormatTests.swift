@@ -112,6 +112,17 @@ struct WireFormatTests {
         #expect(HeaderToken.grpcTimeout.isProtocol && HeaderToken.path.isProtocol && !HeaderToken.other.isProtocol)
     }
 
+    @Test("metadata keys are lowercased as added, whatever case they come in")
+    func metadataKeysAreLowercased() {
+        var metadata = Metadata()
+        metadata.add("x-request-id", "a")
+        metadata.add("X-Mixed-Case", "b")
+        metadata.add("x-\u{C9}t\u{C9}", "c")
+        metadata.add("X-Data-bin", bytes: [1])
+        #expect(metadata.entries.map(\.key) == ["x-request-id", "x-mixed-case", "x-\u{E9}t\u{E9}", "x-data-bin"])
+        #expect(metadata["x-mixed-case"] == "b")
+    }
+
     @Test("status codes outside 0...16 read as UNKNOWN; names are canonical")
     func statusCodes() {
         #expect(RPCError.Code(rawValue: 42) == .unknown)

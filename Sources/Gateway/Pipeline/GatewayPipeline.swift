@@ -224,6 +224,7 @@ package final class GatewayPipeline: RequestPipeline {
         message.buffer.writeBytes(self.scratch)
 
         var metadata = Metadata()
+        metadata.reserveCapacity(4 + state.configuration.forwardedHeaders.count)
         exchange.identity.write(to: &metadata)
         metadata.add("x-request-id", request.requestID)
         for name in state.configuration.forwardedHeaders where HeaderPolicy.mayForward(name) {
