@@ -29,8 +29,13 @@ package final class Connection: ChannelDuplexHandler {
     package private(set) var context: ChannelHandlerContext?
     package private(set) var eventLoop: (any EventLoop)!
 
-    // Output: frames accumulate here and go out in one write per flush.
-    var output = ByteBuffer()
+    // Output: frames accumulate here and go out in one write per flush. After a write the
+    // buffer still refers to the bytes handed to the channel; `reclaimOutput` empties it before
+    // the next frame, reusing the storage once the socket has taken them (copy-on-write gives
+    // fresh storage while they still wait), so a flush costs no allocation.
+    private(set) var output = ByteBuffer()
+    private var outputHandedOff = false
+    private static let keptOutputCapacity = 64 << 10
     private var inReceive = false
     private var flushScheduled = false
     private var pendingRead = false
@@ -229,7 +234,7 @@ package final class Connection: ChannelDuplexHandler {
                 return
             }
             guard let bytes else { break }
-            self.output.writeBytes(bytes)
+            self.appendOutput(bytes)
         }
         self.writeOutput(context: context)
         context.flush()
@@ -241,8 +246,8 @@ package final class Connection: ChannelDuplexHandler {
     /// are written as they are.
     func appendPayload(_ slice: ByteBuffer) {
         if slice.readableBytes < 2048 {
-            var slice = slice
-            self.output.writeBuffer(&slice)
+            self.reclaimOutput()
+            self.output.writeImmutableBuffer(slice)
         } else if let context = self.context {
             self.writeOutput(context: context)
             context.write(Self.wrapOutboundOut(slice), promise: nil)
@@ -250,9 +255,26 @@ package final class Connection: ChannelDuplexHandler {
     }
 
     private func writeOutput(context: ChannelHandlerContext) {
-        guard self.output.readableBytes > 0 else { return }
+        guard !self.outputHandedOff, self.output.readableBytes > 0 else { return }
         context.write(Self.wrapOutboundOut(self.output), promise: nil)
-        self.output = context.channel.allocator.buffer(capacity: 4096)
+        self.outputHandedOff = true
+    }
+
+    /// Appends frame bytes to the output.
+    func appendOutput(_ bytes: UnsafeRawBufferPointer) {
+        self.reclaimOutput()
+        self.output.writeBytes(bytes)
+    }
+
+    /// Empties the output after a write handed its bytes to the channel (see `output`).
+    private func reclaimOutput() {
+        guard self.outputHandedOff else { return }
+        self.outputHandedOff = false
+        if self.output.capacity > Self.keptOutputCapacity {
+            self.output = ByteBufferAllocator().buffer(capacity: 4096)
+        } else {
+            self.output.clear()
+        }
     }
 
     func noteWritable(_ stream: Stream) {

@@ -92,7 +92,7 @@ enum Callbacks {
         guard let frame, let stream = connection.liveStream(frame.pointee.hd.stream_id, source: source) else {
             return Int32(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue)
         }
-        connection.output.writeBytes(UnsafeRawBufferPointer(start: frameHeader, count: 9))
+        connection.appendOutput(UnsafeRawBufferPointer(start: frameHeader, count: 9))
         stream.dequeue(length) { connection.appendPayload($0) }
         return 0
     }
