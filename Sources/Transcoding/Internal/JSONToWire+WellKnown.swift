@@ -41,7 +41,7 @@ extension JSONToWire {
             try encodeFields(messageIndex, skippingTypeMember: false)
         default:  // the wrappers: the JSON value is the `value` field's
             guard !token.isNull else { throw TranscodingError("expected a value") }
-            let field = registry.messages[messageIndex].fields[0]
+            let field = registry.messages[messageIndex].layouts[0]
             let mark = output.count
             output.appendTag(field.tag)
             if try encodeScalar(field.kind, enumIndex: field.enumIndex, token) { output.removeSubrange(mark...) }

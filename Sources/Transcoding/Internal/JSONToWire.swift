@@ -88,7 +88,7 @@ struct JSONToWire {
                 }
                 throw TranscodingError("unknown field").under(reader.string(name))
             }
-            let field = schema.fields[index]
+            let field = schema.layouts[index]
             if !boundPaths.isEmpty { currentPath.append(index) }
             defer { if !boundPaths.isEmpty { currentPath.removeLast() } }
             do throws(TranscodingError) {
@@ -109,12 +109,12 @@ struct JSONToWire {
     }
 
     /// Whether `null` is a value of the field (a singular `Value` or `NullValue`) rather than "absent".
-    private func acceptsNull(_ field: FieldSchema) -> Bool {
+    private func acceptsNull(_ field: FieldLayout) -> Bool {
         guard field.cardinality != .repeated, field.cardinality != .map else { return false }
         return isNullTaking(field)
     }
 
-    func isNullTaking(_ field: FieldSchema) -> Bool {
+    func isNullTaking(_ field: FieldLayout) -> Bool {
         if field.kind == .message { return registry.messages[field.messageIndex].wellKnown == .value }
         if field.kind == .enum { return registry.enums[field.enumIndex].fullName == "google.protobuf.NullValue" }
         return false
@@ -122,7 +122,7 @@ struct JSONToWire {
 
     // MARK: - Fields
 
-    mutating func encodeField(_ field: FieldSchema, _ token: JSONToken) throws(TranscodingError) {
+    mutating func encodeField(_ field: FieldLayout, _ token: JSONToken) throws(TranscodingError) {
         switch field.cardinality {
         case .map:
             guard token.isObjectStart else { throw TranscodingError("expected an object") }
@@ -141,7 +141,7 @@ struct JSONToWire {
     }
 
     /// Writes one value of the field (no tag); returns whether it is the type's default (0, "", false).
-    mutating func encodeSingularValue(_ field: FieldSchema, _ token: JSONToken) throws(TranscodingError) -> Bool {
+    mutating func encodeSingularValue(_ field: FieldLayout, _ token: JSONToken) throws(TranscodingError) -> Bool {
         switch field.kind {
         case .message:
             let start = output.beginLength()
@@ -155,7 +155,7 @@ struct JSONToWire {
         }
     }
 
-    private mutating func encodeRepeated(_ field: FieldSchema) throws(TranscodingError) {
+    private mutating func encodeRepeated(_ field: FieldLayout) throws(TranscodingError) {
         var index = 0
         if field.isPacked {
             let mark = output.count
@@ -196,10 +196,10 @@ struct JSONToWire {
 
     // MARK: - Maps
 
-    private mutating func encodeMap(_ field: FieldSchema) throws(TranscodingError) {
+    private mutating func encodeMap(_ field: FieldLayout) throws(TranscodingError) {
         let entry = registry.messages[field.messageIndex]
-        let keyField = entry.fields[0]
-        let valueField = entry.fields[1]
+        let keyField = entry.layouts[0]
+        let valueField = entry.layouts[1]
         let valueTakesNull = isNullTaking(valueField)
         var keys = MapKeySet()
         var entryCount = 0
@@ -282,7 +282,7 @@ struct FieldSet {
 
 extension JSONToWire {
     /// Encodes the whole document as the value of one top-level field (a rule's `body: "field"`).
-    mutating func encodeDocumentField(_ field: FieldSchema) throws(TranscodingError) {
+    mutating func encodeDocumentField(_ field: FieldLayout) throws(TranscodingError) {
         let token = try next()
         if !token.isNull { try encodeField(field, token) }
         _ = try next()
@@ -290,7 +290,7 @@ extension JSONToWire {
 
     /// Encodes the document (one scalar) as the field at `indices`, inside its enclosing messages.
     mutating func encodeLeaf(_ indices: [Int], in messageIndex: Int) throws(TranscodingError) {
-        let field = registry.messages[messageIndex].fields[indices[0]]
+        let field = registry.messages[messageIndex].layouts[indices[0]]
         if indices.count > 1 {
             output.appendTag(field.tag)
             let start = output.beginLength()

@@ -27,7 +27,7 @@ extension Transcoder {
                 var encoder = JSONToWire(registry: registry, options: options, json: body, output: [])
                 swap(&encoder.output, &output)
                 defer { swap(&encoder.output, &output) }
-                try encoder.encodeDocumentField(registry.messages[route.inputIndex].fields[index])
+                try encoder.encodeDocumentField(registry.messages[route.inputIndex].layouts[index])
             }
         }
         for (fields, value) in zip(route.variableFields, variables) {

@@ -37,6 +37,10 @@ package final class MessageSchema: Sendable {
     package let fullName: String
     /// Fields sorted by number.
     package let fields: [FieldSchema]
+    /// `fields`' layouts, in the same order: what the transcoder reads per value, with no reference counting.
+    let layouts: [FieldLayout]
+    /// Every field's `"proto_name":` and `"jsonName":`, one after another (offsets in each `FieldLayout`).
+    let quotedNames: [UInt8]
     /// Names of the real oneofs, by oneof index.
     package let oneofNames: [String]
     package let wellKnown: WellKnown?
@@ -48,7 +52,19 @@ package final class MessageSchema: Sendable {
 
     init(fullName: String, fields: [FieldSchema], oneofNames: [String], isMapEntry: Bool) {
         self.fullName = fullName
-        self.fields = fields.sorted { $0.number < $1.number }
+        var quotedNames: [UInt8] = []
+        func place(_ name: String) -> NameSpan {
+            let start = Int32(quotedNames.count)
+            quotedNames.append(contentsOf: "\"\(name)\":".utf8)
+            return NameSpan(start: start, end: Int32(quotedNames.count))
+        }
+        self.fields = fields.sorted { $0.number < $1.number }.map { field in
+            let proto = place(field.protoName)
+            let json = place(field.jsonName)
+            return FieldSchema(field, layout: field.layout.placed(proto: proto, json: json))
+        }
+        self.layouts = self.fields.map(\.layout)
+        self.quotedNames = quotedNames
         self.oneofNames = oneofNames
         self.wellKnown = WellKnown(fullName: fullName)
         self.isMapEntry = isMapEntry
