@@ -169,12 +169,10 @@ extension JSONToWire {
         if token.hasEscapes {
             scratch.removeAll(keepingCapacity: true)
             reader.appendUnescaped(token, to: &scratch)
+            // The writer is a view, so the text is copied out of `scratch` (part of self) before writing.
             let text = scratch
-            var decoded = output
-            output = []
-            defer { output = decoded }
             let outcome = text.withUnsafeBytes { text in
-                Result { () throws(TranscodingError) -> Bool in try Self.decodeBase64(text, into: &decoded) }
+                Result { () throws(TranscodingError) -> Bool in try Self.decodeBase64(text, into: &output) }
             }
             return try outcome.get()
         }
@@ -183,7 +181,7 @@ extension JSONToWire {
     }
 
     static func decodeBase64(
-        _ text: UnsafeRawBufferPointer, into output: inout [UInt8]
+        _ text: UnsafeRawBufferPointer, into output: inout ByteWriter
     ) throws(TranscodingError)
         -> Bool
     {

@@ -104,9 +104,7 @@ extension JSONToWire {
                 let payloadLength = output.count - start
                 output.endLength(start)
                 let keyStart = output.count - payloadLength
-                let earlier = output.withUnsafeBytes {
-                    keys.insert($0, start: keyStart, count: keyLength, entry: entryCount)
-                }
+                let earlier = keys.insert(output.bytes, start: keyStart, count: keyLength, entry: entryCount)
                 guard earlier == nil else { throw TranscodingError("duplicate field") }
                 entryCount += 1
             } catch {

@@ -11,7 +11,7 @@ struct JSONToWire {
     let registry: DescriptorRegistry
     let options: TranscodingOptions
     var reader: JSONReader
-    var output: [UInt8]
+    var output: ByteWriter
     /// Unescaped strings, reused.
     var scratch: [UInt8] = []
     /// Field-index paths from the document's message that the request path already set (REST bindings).
@@ -19,7 +19,7 @@ struct JSONToWire {
     /// The field-index path to the field being encoded, kept only while `boundPaths` is not empty.
     private var currentPath: [Int] = []
 
-    init(registry: DescriptorRegistry, options: TranscodingOptions, json: UnsafeRawBufferPointer, output: [UInt8]) {
+    init(registry: DescriptorRegistry, options: TranscodingOptions, json: UnsafeRawBufferPointer, output: ByteWriter) {
         self.registry = registry
         self.options = options
         self.reader = JSONReader(bytes: json, maximumDepth: min(max(options.maximumDepth, 1), 128))
@@ -221,9 +221,7 @@ struct JSONToWire {
                 let payloadLength = output.count - start
                 output.endLength(start)
                 let keyStart = output.count - payloadLength
-                let earlier = output.withUnsafeBytes {
-                    keys.insert($0, start: keyStart, count: keyLength, entry: entryCount)
-                }
+                let earlier = keys.insert(output.bytes, start: keyStart, count: keyLength, entry: entryCount)
                 guard earlier == nil else { throw TranscodingError("duplicate map key") }
                 entryCount += 1
             } catch {

@@ -1,3 +1,5 @@
+import JSON
+
 /// The JSON forms of `google.protobuf.Timestamp` (RFC 3339, UTC on output) and `Duration` (`"1.5s"`), with the
 /// ranges protobuf allows: years 1 to 9999, and ±315,576,000,000 seconds.
 enum TimeFormats {
@@ -94,7 +96,7 @@ enum TimeFormats {
 
     /// RFC 3339 in UTC with 0, 3, 6 or 9 fractional digits, as the proto3 JSON mapping writes it: composed on the
     /// stack two digits at a time and appended at once.
-    static func appendTimestamp(seconds: Int64, nanos: Int32, to output: inout [UInt8]) -> Bool {
+    static func appendTimestamp(seconds: Int64, nanos: Int32, to output: inout ByteWriter) -> Bool {
         guard seconds >= minimumTimestampSeconds, seconds <= maximumTimestampSeconds, nanos >= 0, nanos < 1_000_000_000
         else { return false }
         let days = Int(seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
@@ -152,7 +154,7 @@ enum TimeFormats {
         if position > offset { text[offset] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest) }
     }
 
-    static func appendDuration(seconds: Int64, nanos: Int32, to output: inout [UInt8]) -> Bool {
+    static func appendDuration(seconds: Int64, nanos: Int32, to output: inout ByteWriter) -> Bool {
         guard seconds >= -maximumDurationSeconds, seconds <= maximumDurationSeconds, abs(nanos) < 1_000_000_000,
             seconds == 0 || nanos == 0 || (seconds < 0) == (nanos < 0)
         else { return false }
@@ -165,7 +167,7 @@ enum TimeFormats {
         return true
     }
 
-    private static func appendFraction(_ nanos: Int32, _ output: inout [UInt8]) {
+    private static func appendFraction(_ nanos: Int32, _ output: inout ByteWriter) {
         guard nanos != 0 else { return }
         output.append(UInt8(ascii: "."))
         if nanos % 1_000_000 == 0 {
@@ -177,7 +179,7 @@ enum TimeFormats {
         }
     }
 
-    private static func appendDigits(_ value: Int, _ width: Int, _ output: inout [UInt8]) {
+    private static func appendDigits(_ value: Int, _ width: Int, _ output: inout ByteWriter) {
         var divisor = 1
         for _ in 1..<width { divisor *= 10 }
         var rest = value

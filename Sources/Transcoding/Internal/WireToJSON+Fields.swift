@@ -184,7 +184,7 @@ extension WireToJSON {
                     try writeDefault(valueField)
                 }
             } catch {
-                let key = String(decoding: output[keyStart..<output.count], as: UTF8.self)
+                let key = String(decoding: UnsafeRawBufferPointer(rebasing: output.bytes[keyStart...]), as: UTF8.self)
                 throw error.under(key.trimmingQuotes())
             }
         }

@@ -28,13 +28,13 @@ struct WireToJSON {
     let registry: DescriptorRegistry
     let options: TranscodingOptions
     let wire: UnsafeRawBufferPointer
-    var output: [UInt8]
+    var output: ByteWriter
     var occurrences: [Occurrence] = []
     /// JSON objects and arrays open around the value being written, bounded like JSON input (so that what is
     /// written can be read back): a `Value` adds none of its own, a repeated field or map adds one.
     var depth = 0
 
-    init(registry: DescriptorRegistry, options: TranscodingOptions, wire: UnsafeRawBufferPointer, output: [UInt8]) {
+    init(registry: DescriptorRegistry, options: TranscodingOptions, wire: UnsafeRawBufferPointer, output: ByteWriter) {
         self.registry = registry
         self.options = options
         self.wire = wire
