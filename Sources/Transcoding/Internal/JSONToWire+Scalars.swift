@@ -90,7 +90,7 @@ extension JSONToWire {
 
     /// Writes a string's length and unescaped UTF-8 (already validated by the tokenizer).
     mutating func writeString(_ token: JSONToken) throws(TranscodingError) {
-        if !token.hasEscapes {
+        if !token.isEscaped {
             output.appendVarint(UInt64(token.end - token.start))
             output.append(contentsOf: UnsafeRawBufferPointer(rebasing: reader.bytes[token.start..<token.end]))
             return
@@ -166,7 +166,7 @@ extension JSONToWire {
 
     /// Decodes base64 (standard or URL alphabet, padding optional) into a length-prefixed value.
     private mutating func writeBytes(_ token: JSONToken) throws(TranscodingError) -> Bool {
-        if token.hasEscapes {
+        if token.isEscaped {
             scratch.removeAll(keepingCapacity: true)
             reader.appendUnescaped(token, to: &scratch)
             // The writer is a view, so the text is copied out of `scratch` (part of self) before writing.

@@ -33,3 +33,8 @@ extension JSONToken {
         return false
     }
 }
+
+extension JSONToken {
+    /// `hasEscapes`, read from the stored flag here: the tokenizer's accessor is a call from this module.
+    @inline(__always) var isEscaped: Bool { flag }
+}
