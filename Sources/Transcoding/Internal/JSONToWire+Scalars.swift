@@ -31,14 +31,35 @@ extension JSONToWire {
             let parsed: JSONNumber.Integer
             switch token.kind {
             case .number:
-                parsed = JSONNumber.integer(UnsafeRawBufferPointer(rebasing: reader.bytes[token.start..<token.end]))
+                parsed = Self.integer(UnsafeRawBufferPointer(rebasing: reader.bytes[token.start..<token.end]))
             case .string:
-                parsed = withText(token) { JSONNumber.integer($0) }
+                parsed = withText(token) { Self.integer($0) }
             default:
                 throw TranscodingError("expected an integer")
             }
             return try writeInteger(kind, parsed, allowFraction: false)
         }
+    }
+
+    /// `JSONNumber.integer`, with plain decimal integers of up to 18 digits (an optional minus, no leading zero, no
+    /// fraction or exponent: what encoders write) read inline; anything else goes to the exact general parser.
+    @inline(__always)
+    static func integer(_ text: UnsafeRawBufferPointer) -> JSONNumber.Integer {
+        let count = text.count
+        let negative = count > 0 && text[0] == UInt8(ascii: "-")
+        var index = negative ? 1 : 0
+        let digits = count - index
+        guard digits >= 1, digits <= 18, digits == 1 || text[index] != UInt8(ascii: "0") else {
+            return JSONNumber.integer(text)
+        }
+        var magnitude: UInt64 = 0
+        while index < count {
+            let digit = text[index] &- UInt8(ascii: "0")
+            guard digit < 10 else { return JSONNumber.integer(text) }
+            magnitude = magnitude &* 10 &+ UInt64(digit)
+            index += 1
+        }
+        return .value(negative: negative, magnitude: magnitude)
     }
 
     /// Writes an integer of `kind`, range-checked; returns whether it is zero.

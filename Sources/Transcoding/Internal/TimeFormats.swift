@@ -26,10 +26,20 @@ enum TimeFormats {
             index += 1
             return true
         }
-        guard let year = digits(4), expect(UInt8(ascii: "-")), let month = digits(2), expect(UInt8(ascii: "-")),
-            let day = digits(2), expect(UInt8(ascii: "T")), let hour = digits(2), expect(UInt8(ascii: ":")),
-            let minute = digits(2), expect(UInt8(ascii: ":")), let second = digits(2)
+        // `YYYY-MM-DDTHH:MM:SS` at fixed offsets, two digits at a time.
+        guard text.count >= 19 else { return nil }
+        func pair(_ offset: Int) -> Int? {
+            let tens = text[offset] &- UInt8(ascii: "0")
+            let ones = text[offset + 1] &- UInt8(ascii: "0")
+            guard tens < 10, ones < 10 else { return nil }
+            return Int(tens) &* 10 &+ Int(ones)
+        }
+        guard let century = pair(0), let yearOfCentury = pair(2), text[4] == UInt8(ascii: "-"), let month = pair(5),
+            text[7] == UInt8(ascii: "-"), let day = pair(8), text[10] == UInt8(ascii: "T"), let hour = pair(11),
+            text[13] == UInt8(ascii: ":"), let minute = pair(14), text[16] == UInt8(ascii: ":"), let second = pair(17)
         else { return nil }
+        let year = century * 100 + yearOfCentury
+        index = 19
         guard year >= 1, (1...12).contains(month), day >= 1, day <= daysInMonth(year, month), hour < 24,
             minute < 60, second < 60
         else { return nil }
