@@ -49,7 +49,8 @@ struct NameTable: Sendable {
                     let slot = slots[index]
                     if slot.value < 0 { return nil }
                     if slot.hash == hash, Int(slot.count) == name.count,
-                        name.count == 0 || Self.equal(names.baseAddress! + Int(slot.start), name.baseAddress!, name.count)
+                        name.count == 0
+                            || Self.equal(names.baseAddress! + Int(slot.start), name.baseAddress!, name.count)
                     {
                         return Int(slot.value)
                     }
@@ -72,8 +73,9 @@ struct NameTable: Sendable {
         }
         var offset = 0
         while offset + 8 < count {
-            guard lhs.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-                == rhs.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            guard
+                lhs.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                    == rhs.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
             else { return false }
             offset += 8
         }
