@@ -77,7 +77,7 @@ extension JSONToWire {
         }
         switch kind {
         case .int32, .sint32, .sfixed32, .enum:
-            guard let wide = parsed.int64, let value = Int32(exactly: wide) else {
+            guard let wide = parsed.asInt64, let value = Int32(exactly: wide) else {
                 throw TranscodingError("integer out of range for int32")
             }
             switch kind {
@@ -87,13 +87,13 @@ extension JSONToWire {
             }
             return value == 0
         case .uint32, .fixed32:
-            guard let wide = parsed.uint64, let value = UInt32(exactly: wide) else {
+            guard let wide = parsed.asUInt64, let value = UInt32(exactly: wide) else {
                 throw TranscodingError("integer out of range for uint32")
             }
             if kind == .fixed32 { output.appendFixed32(value) } else { output.appendVarint(UInt64(value)) }
             return value == 0
         case .int64, .sint64, .sfixed64:
-            guard let value = parsed.int64 else { throw TranscodingError("integer out of range for int64") }
+            guard let value = parsed.asInt64 else { throw TranscodingError("integer out of range for int64") }
             switch kind {
             case .sint64: output.appendVarint(ZigZag.encode(value))
             case .sfixed64: output.appendFixed64(UInt64(bitPattern: value))
@@ -101,7 +101,7 @@ extension JSONToWire {
             }
             return value == 0
         case .uint64, .fixed64:
-            guard let value = parsed.uint64 else { throw TranscodingError("integer out of range for uint64") }
+            guard let value = parsed.asUInt64 else { throw TranscodingError("integer out of range for uint64") }
             if kind == .fixed64 { output.appendFixed64(value) } else { output.appendVarint(value) }
             return value == 0
         default:

@@ -74,13 +74,19 @@ struct JSONToWire {
         let schema = registry.messages[messageIndex]
         var seen = FieldSet(count: schema.fields.count)
         var oneofsSeen = FieldSet(count: schema.oneofNames.count)
+        // Members usually come in field-number order (as encoders write them): the field after the last one found
+        // is tried by its names before the hash table.
+        var predicted = 0
         while true {
             let name = try next()
             if name.isObjectEnd { return }
-            let found =
-                name.isEscaped
-                ? withText(name) { schema.fieldIndex(named: $0) }
-                : schema.fieldIndex(named: UnsafeRawBufferPointer(rebasing: reader.bytes[name.start..<name.end]))
+            let found: Int?
+            if name.isEscaped {
+                found = withText(name) { schema.fieldIndex(named: $0) }
+            } else {
+                let text = UnsafeRawBufferPointer(rebasing: reader.bytes[name.start..<name.end])
+                found = schema.field(predicted, isNamed: text) ? predicted : schema.fieldIndex(named: text)
+            }
             guard let index = found else {
                 if skippingTypeMember, reader.text(of: name, equals: "@type") {
                     _ = try next()  // the type URL, read before
@@ -89,6 +95,7 @@ struct JSONToWire {
                 throw TranscodingError("unknown field").under(reader.string(name))
             }
             let field = schema.layouts[index]
+            predicted = index + 1
             if !boundPaths.isEmpty { currentPath.append(index) }
             defer { if !boundPaths.isEmpty { currentPath.removeLast() } }
             do throws(TranscodingError) {

@@ -46,6 +46,8 @@ package final class MessageSchema: Sendable {
     package let wellKnown: WellKnown?
     package let isMapEntry: Bool
     private let byName: NameTable
+    /// Whether every name (JSON or proto) belongs to one field only.
+    private let namesAreUnique: Bool
     /// Field index by number for numbers below `denseLimit`; -1 where there is none.
     private let byNumberDense: [Int16]
     private let byNumberSparse: [UInt32: Int]
@@ -73,7 +75,11 @@ package final class MessageSchema: Sendable {
             names.append((Array(field.jsonName.utf8), index))
             names.append((Array(field.protoName.utf8), index))
         }
-        byName = NameTable(names)
+        let table = NameTable(names)
+        byName = table
+        var unique = true
+        for (name, index) in names where name.withUnsafeBytes({ table.lookup($0) }) != index { unique = false }
+        namesAreUnique = unique
         let denseLimit = 256
         var dense = [Int16](repeating: -1, count: min(denseLimit, Int(self.fields.last?.number ?? 0) + 1))
         var sparse: [UInt32: Int] = [:]
@@ -86,6 +92,31 @@ package final class MessageSchema: Sendable {
         }
         byNumberDense = dense
         byNumberSparse = sparse
+    }
+
+    /// Whether field `index` (if there is one) is called `name`, by its JSON name or its proto name: a check of
+    /// lengths and bytes, cheaper than a hash lookup when the caller can guess the field. False for every field
+    /// when some name belongs to two fields, so that a guess never finds a different field than the table would.
+    @inline(__always)
+    func field(_ index: Int, isNamed name: UnsafeRawBufferPointer) -> Bool {
+        guard namesAreUnique, index < layouts.count else { return false }
+        let layout = layouts[index]
+        return quotedNames.withUnsafeBytes { names in
+            Self.span(layout.quotedJSONName, in: names, equals: name)
+                || Self.span(layout.quotedProtoName, in: names, equals: name)
+        }
+    }
+
+    /// Whether the name quoted at `span` (`"name":`) is `name`.
+    @inline(__always)
+    private static func span(
+        _ span: NameSpan, in names: UnsafeRawBufferPointer, equals name: UnsafeRawBufferPointer
+    )
+        -> Bool
+    {
+        let count = Int(span.end - span.start) - 3
+        guard count == name.count else { return false }
+        return count == 0 || NameTable.equal(names.baseAddress! + Int(span.start) + 1, name.baseAddress!, count)
     }
 
     /// The index of the field called `name` (its JSON name or its proto name).
