@@ -78,14 +78,24 @@ struct JSONToWire {
         // is tried by its names before the hash table.
         var predicted = 0
         while true {
-            let name = try next()
-            if name.isObjectEnd { return }
+            // The guessed field's names are matched in place by the tokenizer, without scanning the name.
+            let guessed = schema.withGuessableNames(of: predicted) { json, proto in
+                reader.nextName(equalTo: json) ?? reader.nextName(equalTo: proto)
+            }
+            let name: JSONToken
             let found: Int?
-            if name.isEscaped {
-                found = withText(name) { schema.fieldIndex(named: $0) }
+            if let guessed {
+                name = guessed
+                found = predicted
             } else {
-                let text = UnsafeRawBufferPointer(rebasing: reader.bytes[name.start..<name.end])
-                found = schema.field(predicted, isNamed: text) ? predicted : schema.fieldIndex(named: text)
+                name = try next()
+                if name.isObjectEnd { return }
+                if name.isEscaped {
+                    found = withText(name) { schema.fieldIndex(named: $0) }
+                } else {
+                    let text = UnsafeRawBufferPointer(rebasing: reader.bytes[name.start..<name.end])
+                    found = schema.field(predicted, isNamed: text) ? predicted : schema.fieldIndex(named: text)
+                }
             }
             guard let index = found else {
                 if skippingTypeMember, reader.text(of: name, equals: "@type") {

@@ -48,6 +48,8 @@ package final class MessageSchema: Sendable {
     private let byName: NameTable
     /// Whether every name (JSON or proto) belongs to one field only.
     private let namesAreUnique: Bool
+    /// Whether, besides, every name is printable ASCII without `"` or `\\`.
+    private let namesAreGuessable: Bool
     /// Field index by number for numbers below `denseLimit`; -1 where there is none.
     private let byNumberDense: [Int16]
     private let byNumberSparse: [UInt32: Int]
@@ -80,6 +82,11 @@ package final class MessageSchema: Sendable {
         var unique = true
         for (name, index) in names where name.withUnsafeBytes({ table.lookup($0) }) != index { unique = false }
         namesAreUnique = unique
+        namesAreGuessable =
+            unique
+            && names.allSatisfy { name, _ in
+                name.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
+            }
         let denseLimit = 256
         var dense = [Int16](repeating: -1, count: min(denseLimit, Int(self.fields.last?.number ?? 0) + 1))
         var sparse: [UInt32: Int] = [:]
@@ -117,6 +124,26 @@ package final class MessageSchema: Sendable {
         let count = Int(span.end - span.start) - 3
         guard count == name.count else { return false }
         return count == 0 || NameTable.equal(names.baseAddress! + Int(span.start) + 1, name.baseAddress!, count)
+    }
+
+    /// Calls `body` with the JSON and proto names of field `index` (unquoted), when there is such a field and
+    /// every name of the message is unique and printable ASCII without `"` or `\\` (what
+    /// `JSONReader.nextName(equalTo:)` needs); nil otherwise.
+    @inline(__always)
+    func withGuessableNames<Result>(
+        of index: Int, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Result?
+    ) -> Result? {
+        guard namesAreGuessable, index < layouts.count else { return nil }
+        let layout = layouts[index]
+        return quotedNames.withUnsafeBytes { names in
+            body(Self.unquoted(layout.quotedJSONName, in: names), Self.unquoted(layout.quotedProtoName, in: names))
+        }
+    }
+
+    /// The name quoted at `span` (`"name":`) without its quotes and colon.
+    @inline(__always)
+    private static func unquoted(_ span: NameSpan, in names: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: names[Int(span.start) + 1..<Int(span.end) - 2])
     }
 
     /// The index of the field called `name` (its JSON name or its proto name).
