@@ -16,7 +16,7 @@ struct JSONReaderNameGuessTests {
                         lines.append("guessed \(reader.string(token)) \(token.start)..<\(token.end)")
                         continue
                     }
-                    do {
+                    do throws(JSONError) {
                         let token = try reader.next()
                         switch token.kind {
                         case .name: lines.append("name \(reader.string(token))")
