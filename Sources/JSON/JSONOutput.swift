@@ -2,7 +2,7 @@
 package enum JSONOutput {
     /// Appends `"…"` with `"`, `\` and control characters escaped; false (and nothing appended) when `text` is not
     /// valid UTF-8 (no overlong forms, no encoded surrogates).
-    package static func appendQuoted(_ text: UnsafeRawBufferPointer, to output: inout [UInt8]) -> Bool {
+    package static func appendQuoted(_ text: UnsafeRawBufferPointer, to output: inout ByteWriter) -> Bool {
         let mark = output.count
         output.append(.quote)
         var index = 0
@@ -93,30 +93,59 @@ package enum JSONOutput {
         return length
     }
 
-    /// Appends the decimal digits of `value`.
+    /// Appends the decimal digits of `value`, two per division, stored straight into the output.
     @inline(__always)
-    package static func appendDecimal(_ value: UInt64, to output: inout [UInt8]) {
+    package static func appendDecimal(_ value: UInt64, to output: inout ByteWriter) {
         if value < 10 {
             output.append(UInt8(ascii: "0") + UInt8(value))
             return
         }
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes, room for 20 digits
-        var count = 0
-        var rest = value
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            while rest > 0 {
-                buffer[23 - count] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
-                count += 1
-            }
-            output.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[(24 - count)...]))
+        var length = 2
+        var power: UInt64 = 100
+        while length < 20, value >= power {
+            length += 1
+            power = power &* 10
         }
+        let digits = output.reserve(length)
+        var rest = value
+        var index = length
+        while rest >= 100 {
+            let quotient = rest / 100
+            let pair = UInt8(truncatingIfNeeded: rest &- quotient &* 100)
+            index -= 2
+            digits[index] = UInt8(ascii: "0") + pair / 10
+            digits[index + 1] = UInt8(ascii: "0") + pair % 10
+            rest = quotient
+        }
+        if rest >= 10 {
+            let pair = UInt8(truncatingIfNeeded: rest)
+            digits[0] = UInt8(ascii: "0") + pair / 10
+            digits[1] = UInt8(ascii: "0") + pair % 10
+        } else {
+            digits[0] = UInt8(ascii: "0") + UInt8(rest)
+        }
+        output.advance(by: length)
     }
 
     /// Appends the decimal digits of `value`, with a minus sign when negative.
     @inline(__always)
-    package static func appendDecimal(_ value: Int64, to output: inout [UInt8]) {
+    package static func appendDecimal(_ value: Int64, to output: inout ByteWriter) {
         if value < 0 { output.append(UInt8(ascii: "-")) }
         appendDecimal(value.magnitude, to: &output)
+    }
+}
+
+/// The same for an array (callers off the hot path: documents built once, values from a URL).
+extension JSONOutput {
+    /// `appendQuoted` into an array.
+    package static func appendQuoted(_ text: UnsafeRawBufferPointer, to output: inout [UInt8]) -> Bool {
+        var valid = true
+        ByteWriter.writing(into: &output, reserving: text.count * 6 + 2) { valid = appendQuoted(text, to: &$0) }
+        return valid
+    }
+
+    /// `appendDecimal` into an array.
+    package static func appendDecimal(_ value: Int64, to output: inout [UInt8]) {
+        ByteWriter.writing(into: &output, reserving: 20) { appendDecimal(value, to: &$0) }
     }
 }

@@ -90,6 +90,34 @@ package struct JSONReader {
         }
     }
 
+    /// Reads the next token if it is a member name spelled exactly `expected` (no escapes, no whitespace inside
+    /// the quotes) and returns it as `next()` would; otherwise returns nil and reads nothing, leaving any error
+    /// to `next()`. `expected` must be printable ASCII without `"` or `\` (field names are), so that matching its
+    /// bytes between two quotes is the whole check a string scan would make.
+    package mutating func nextName(equalTo expected: UnsafeRawBufferPointer) -> JSONToken? {
+        let count = bytes.count
+        var cursor = afterWhitespace(position)
+        switch state {
+        case .firstName, .name:
+            break
+        case .afterValue:
+            guard isInObject, cursor < count, bytes[cursor] == .comma else { return nil }
+            cursor = afterWhitespace(cursor + 1)
+        default:
+            return nil
+        }
+        let length = expected.count
+        guard cursor + length + 2 <= count, bytes[cursor] == .quote, bytes[cursor + 1 + length] == .quote,
+            memcmpEqual(bytes.baseAddress! + cursor + 1, expected.baseAddress!, length)
+        else { return nil }
+        let start = cursor + 1
+        cursor = afterWhitespace(start + length + 1)
+        guard cursor < count, bytes[cursor] == .colon else { return nil }
+        position = cursor + 1
+        state = .memberValue
+        return JSONToken(kind: .name, start: start, end: start + length, flag: false)
+    }
+
     /// Skips the value whose first token is `token` (already read), including everything nested in it.
     package mutating func skipValue(startingWith token: JSONToken) throws(JSONError) {
         guard token.kind == .objectStart || token.kind == .arrayStart else { return }
@@ -185,6 +213,19 @@ package struct JSONReader {
             throw JSONError("invalid JSON literal", at: position)
         }
         position += count
+    }
+
+    /// The offset of the first byte at or after `offset` that is not whitespace.
+    @inline(__always)
+    private func afterWhitespace(_ offset: Int) -> Int {
+        var cursor = offset
+        while cursor < bytes.count {
+            switch bytes[cursor] {
+            case 0x20, 0x0A, 0x0D, 0x09: cursor += 1
+            default: return cursor
+            }
+        }
+        return cursor
     }
 
     @inline(__always)

@@ -1,11 +1,14 @@
+import JSON
+
 /// JSON <-> protobuf wire transcoding for the message types of one descriptor set, with one set of
 /// presentation options.
 ///
 /// Synchronous and bytes in, bytes out, for the gateway's event loop: input is borrowed
 /// (`UnsafeRawBufferPointer`, so a `ByteBuffer`'s readable bytes or an array serve without a copy) and output is
 /// appended to a caller-owned `[UInt8]`, which the caller clears and reuses (keeping its capacity) so that a
-/// steady stream of requests allocates no output storage. The module needs no NIO. Errors carry a JSON pointer
-/// and a message for a 400 problem body; on error the output holds a partial message that the caller discards.
+/// steady stream of requests allocates no output storage (the encoders write through a `ByteWriter` into the
+/// array's reserved capacity). The module needs no NIO. Errors carry a JSON pointer and a message for a 400
+/// problem body; on error the output is left as it was.
 package struct Transcoder: Sendable {
     package let registry: DescriptorRegistry
     package let options: TranscodingOptions
@@ -21,10 +24,11 @@ package struct Transcoder: Sendable {
     )
         throws(TranscodingError)
     {
-        var encoder = JSONToWire(registry: registry, options: options, json: json, output: [])
-        swap(&encoder.output, &output)
-        defer { swap(&encoder.output, &output) }
-        try encoder.encodeDocument(messageIndex: messageIndex)
+        try ByteWriter.writing(into: &output, reserving: json.count + 32) { writer throws(TranscodingError) in
+            var encoder = JSONToWire(registry: registry, options: options, json: json, output: writer)
+            defer { writer = encoder.output }
+            try encoder.encodeDocument(messageIndex: messageIndex)
+        }
     }
 
     /// Appends to `output` the JSON of the wire-encoded message `wire` of type `messageIndex`.
@@ -33,10 +37,11 @@ package struct Transcoder: Sendable {
     )
         throws(TranscodingError)
     {
-        var encoder = WireToJSON(registry: registry, options: options, wire: wire, output: [])
-        swap(&encoder.output, &output)
-        defer { swap(&encoder.output, &output) }
-        try encoder.writeMessage(messageIndex, .one(0..<wire.count))
+        try ByteWriter.writing(into: &output, reserving: wire.count * 2 + 64) { writer throws(TranscodingError) in
+            var encoder = WireToJSON(registry: registry, options: options, wire: wire, output: writer)
+            defer { writer = encoder.output }
+            try encoder.writeMessage(messageIndex, .one(0..<wire.count))
+        }
     }
 
     /// `jsonToWire` for an array of bytes, returning a new array.

@@ -7,10 +7,3 @@ extension UInt8 {
     static let comma = UInt8(ascii: ",")
     static let colon = UInt8(ascii: ":")
 }
-
-extension Array where Element == UInt8 {
-    @inline(__always)
-    mutating func appendASCII(_ text: StaticString) {
-        append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
-    }
-}

@@ -1,9 +1,11 @@
+import JSON
+
 /// Standard base64 with padding, as the proto3 JSON mapping writes `bytes`.
 enum Base64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
     /// Appends `"<base64>"`.
-    static func append(_ bytes: UnsafeRawBufferPointer, to output: inout [UInt8]) {
+    static func append(_ bytes: UnsafeRawBufferPointer, to output: inout ByteWriter) {
         output.append(UInt8(ascii: "\""))
         var index = 0
         let count = bytes.count

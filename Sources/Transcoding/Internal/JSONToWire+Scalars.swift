@@ -31,14 +31,35 @@ extension JSONToWire {
             let parsed: JSONNumber.Integer
             switch token.kind {
             case .number:
-                parsed = JSONNumber.integer(UnsafeRawBufferPointer(rebasing: reader.bytes[token.start..<token.end]))
+                parsed = Self.integer(UnsafeRawBufferPointer(rebasing: reader.bytes[token.start..<token.end]))
             case .string:
-                parsed = withText(token) { JSONNumber.integer($0) }
+                parsed = withText(token) { Self.integer($0) }
             default:
                 throw TranscodingError("expected an integer")
             }
             return try writeInteger(kind, parsed, allowFraction: false)
         }
+    }
+
+    /// `JSONNumber.integer`, with plain decimal integers of up to 18 digits (an optional minus, no leading zero, no
+    /// fraction or exponent: what encoders write) read inline; anything else goes to the exact general parser.
+    @inline(__always)
+    static func integer(_ text: UnsafeRawBufferPointer) -> JSONNumber.Integer {
+        let count = text.count
+        let negative = count > 0 && text[0] == UInt8(ascii: "-")
+        var index = negative ? 1 : 0
+        let digits = count - index
+        guard digits >= 1, digits <= 18, digits == 1 || text[index] != UInt8(ascii: "0") else {
+            return JSONNumber.integer(text)
+        }
+        var magnitude: UInt64 = 0
+        while index < count {
+            let digit = text[index] &- UInt8(ascii: "0")
+            guard digit < 10 else { return JSONNumber.integer(text) }
+            magnitude = magnitude &* 10 &+ UInt64(digit)
+            index += 1
+        }
+        return .value(negative: negative, magnitude: magnitude)
     }
 
     /// Writes an integer of `kind`, range-checked; returns whether it is zero.
@@ -56,7 +77,7 @@ extension JSONToWire {
         }
         switch kind {
         case .int32, .sint32, .sfixed32, .enum:
-            guard let wide = parsed.int64, let value = Int32(exactly: wide) else {
+            guard let wide = parsed.asInt64, let value = Int32(exactly: wide) else {
                 throw TranscodingError("integer out of range for int32")
             }
             switch kind {
@@ -66,13 +87,13 @@ extension JSONToWire {
             }
             return value == 0
         case .uint32, .fixed32:
-            guard let wide = parsed.uint64, let value = UInt32(exactly: wide) else {
+            guard let wide = parsed.asUInt64, let value = UInt32(exactly: wide) else {
                 throw TranscodingError("integer out of range for uint32")
             }
             if kind == .fixed32 { output.appendFixed32(value) } else { output.appendVarint(UInt64(value)) }
             return value == 0
         case .int64, .sint64, .sfixed64:
-            guard let value = parsed.int64 else { throw TranscodingError("integer out of range for int64") }
+            guard let value = parsed.asInt64 else { throw TranscodingError("integer out of range for int64") }
             switch kind {
             case .sint64: output.appendVarint(ZigZag.encode(value))
             case .sfixed64: output.appendFixed64(UInt64(bitPattern: value))
@@ -80,7 +101,7 @@ extension JSONToWire {
             }
             return value == 0
         case .uint64, .fixed64:
-            guard let value = parsed.uint64 else { throw TranscodingError("integer out of range for uint64") }
+            guard let value = parsed.asUInt64 else { throw TranscodingError("integer out of range for uint64") }
             if kind == .fixed64 { output.appendFixed64(value) } else { output.appendVarint(value) }
             return value == 0
         default:
@@ -90,7 +111,7 @@ extension JSONToWire {
 
     /// Writes a string's length and unescaped UTF-8 (already validated by the tokenizer).
     mutating func writeString(_ token: JSONToken) throws(TranscodingError) {
-        if !token.hasEscapes {
+        if !token.isEscaped {
             output.appendVarint(UInt64(token.end - token.start))
             output.append(contentsOf: UnsafeRawBufferPointer(rebasing: reader.bytes[token.start..<token.end]))
             return
@@ -166,15 +187,13 @@ extension JSONToWire {
 
     /// Decodes base64 (standard or URL alphabet, padding optional) into a length-prefixed value.
     private mutating func writeBytes(_ token: JSONToken) throws(TranscodingError) -> Bool {
-        if token.hasEscapes {
+        if token.isEscaped {
             scratch.removeAll(keepingCapacity: true)
             reader.appendUnescaped(token, to: &scratch)
+            // The writer is a view, so the text is copied out of `scratch` (part of self) before writing.
             let text = scratch
-            var decoded = output
-            output = []
-            defer { output = decoded }
             let outcome = text.withUnsafeBytes { text in
-                Result { () throws(TranscodingError) -> Bool in try Self.decodeBase64(text, into: &decoded) }
+                Result { () throws(TranscodingError) -> Bool in try Self.decodeBase64(text, into: &output) }
             }
             return try outcome.get()
         }
@@ -183,7 +202,7 @@ extension JSONToWire {
     }
 
     static func decodeBase64(
-        _ text: UnsafeRawBufferPointer, into output: inout [UInt8]
+        _ text: UnsafeRawBufferPointer, into output: inout ByteWriter
     ) throws(TranscodingError)
         -> Bool
     {

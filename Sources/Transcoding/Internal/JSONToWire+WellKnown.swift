@@ -41,7 +41,7 @@ extension JSONToWire {
             try encodeFields(messageIndex, skippingTypeMember: false)
         default:  // the wrappers: the JSON value is the `value` field's
             guard !token.isNull else { throw TranscodingError("expected a value") }
-            let field = registry.messages[messageIndex].fields[0]
+            let field = registry.messages[messageIndex].layouts[0]
             let mark = output.count
             output.appendTag(field.tag)
             if try encodeScalar(field.kind, enumIndex: field.enumIndex, token) { output.removeSubrange(mark...) }
@@ -104,9 +104,7 @@ extension JSONToWire {
                 let payloadLength = output.count - start
                 output.endLength(start)
                 let keyStart = output.count - payloadLength
-                let earlier = output.withUnsafeBytes {
-                    keys.insert($0, start: keyStart, count: keyLength, entry: entryCount)
-                }
+                let earlier = keys.insert(output.bytes, start: keyStart, count: keyLength, entry: entryCount)
                 guard earlier == nil else { throw TranscodingError("duplicate field") }
                 entryCount += 1
             } catch {

@@ -1,3 +1,5 @@
+import JSON
+
 /// The JSON forms of `google.protobuf.Timestamp` (RFC 3339, UTC on output) and `Duration` (`"1.5s"`), with the
 /// ranges protobuf allows: years 1 to 9999, and ±315,576,000,000 seconds.
 enum TimeFormats {
@@ -24,10 +26,20 @@ enum TimeFormats {
             index += 1
             return true
         }
-        guard let year = digits(4), expect(UInt8(ascii: "-")), let month = digits(2), expect(UInt8(ascii: "-")),
-            let day = digits(2), expect(UInt8(ascii: "T")), let hour = digits(2), expect(UInt8(ascii: ":")),
-            let minute = digits(2), expect(UInt8(ascii: ":")), let second = digits(2)
+        // `YYYY-MM-DDTHH:MM:SS` at fixed offsets, two digits at a time.
+        guard text.count >= 19 else { return nil }
+        func pair(_ offset: Int) -> Int? {
+            let tens = text[offset] &- UInt8(ascii: "0")
+            let ones = text[offset + 1] &- UInt8(ascii: "0")
+            guard tens < 10, ones < 10 else { return nil }
+            return Int(tens) &* 10 &+ Int(ones)
+        }
+        guard let century = pair(0), let yearOfCentury = pair(2), text[4] == UInt8(ascii: "-"), let month = pair(5),
+            text[7] == UInt8(ascii: "-"), let day = pair(8), text[10] == UInt8(ascii: "T"), let hour = pair(11),
+            text[13] == UInt8(ascii: ":"), let minute = pair(14), text[16] == UInt8(ascii: ":"), let second = pair(17)
         else { return nil }
+        let year = century * 100 + yearOfCentury
+        index = 19
         guard year >= 1, (1...12).contains(month), day >= 1, day <= daysInMonth(year, month), hour < 24,
             minute < 60, second < 60
         else { return nil }
@@ -94,7 +106,7 @@ enum TimeFormats {
 
     /// RFC 3339 in UTC with 0, 3, 6 or 9 fractional digits, as the proto3 JSON mapping writes it: composed on the
     /// stack two digits at a time and appended at once.
-    static func appendTimestamp(seconds: Int64, nanos: Int32, to output: inout [UInt8]) -> Bool {
+    static func appendTimestamp(seconds: Int64, nanos: Int32, to output: inout ByteWriter) -> Bool {
         guard seconds >= minimumTimestampSeconds, seconds <= maximumTimestampSeconds, nanos >= 0, nanos < 1_000_000_000
         else { return false }
         let days = Int(seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
@@ -152,7 +164,7 @@ enum TimeFormats {
         if position > offset { text[offset] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest) }
     }
 
-    static func appendDuration(seconds: Int64, nanos: Int32, to output: inout [UInt8]) -> Bool {
+    static func appendDuration(seconds: Int64, nanos: Int32, to output: inout ByteWriter) -> Bool {
         guard seconds >= -maximumDurationSeconds, seconds <= maximumDurationSeconds, abs(nanos) < 1_000_000_000,
             seconds == 0 || nanos == 0 || (seconds < 0) == (nanos < 0)
         else { return false }
@@ -165,7 +177,7 @@ enum TimeFormats {
         return true
     }
 
-    private static func appendFraction(_ nanos: Int32, _ output: inout [UInt8]) {
+    private static func appendFraction(_ nanos: Int32, _ output: inout ByteWriter) {
         guard nanos != 0 else { return }
         output.append(UInt8(ascii: "."))
         if nanos % 1_000_000 == 0 {
@@ -177,7 +189,7 @@ enum TimeFormats {
         }
     }
 
-    private static func appendDigits(_ value: Int, _ width: Int, _ output: inout [UInt8]) {
+    private static func appendDigits(_ value: Int, _ width: Int, _ output: inout ByteWriter) {
         var divisor = 1
         for _ in 1..<width { divisor *= 10 }
         var rest = value

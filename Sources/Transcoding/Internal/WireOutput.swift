@@ -1,13 +1,19 @@
-/// Protobuf wire primitives appended to a byte array.
-extension Array where Element == UInt8 {
+import JSON
+
+/// Protobuf wire primitives appended to the output.
+extension ByteWriter {
     @inline(__always)
     mutating func appendVarint(_ value: UInt64) {
+        let bytes = reserve(10)
         var value = value
+        var written = 0
         while value >= 0x80 {
-            append(UInt8(truncatingIfNeeded: value) | 0x80)
+            bytes[written] = UInt8(truncatingIfNeeded: value) | 0x80
             value >>= 7
+            written += 1
         }
-        append(UInt8(value))
+        bytes[written] = UInt8(value)
+        advance(by: written + 1)
     }
 
     @inline(__always)
@@ -21,12 +27,14 @@ extension Array where Element == UInt8 {
 
     @inline(__always)
     mutating func appendFixed32(_ value: UInt32) {
-        Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
+        UnsafeMutableRawPointer(reserve(4)).storeBytes(of: value.littleEndian, as: UInt32.self)
+        advance(by: 4)
     }
 
     @inline(__always)
     mutating func appendFixed64(_ value: UInt64) {
-        Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
+        UnsafeMutableRawPointer(reserve(8)).storeBytes(of: value.littleEndian, as: UInt64.self)
+        advance(by: 8)
     }
 
     /// Appends a one-byte length placeholder and returns where the length-delimited payload starts.
@@ -51,19 +59,15 @@ extension Array where Element == UInt8 {
             rest >>= 7
         }
         let extra = size - 1
-        append(contentsOf: repeatElement(0, count: extra))
-        withUnsafeMutableBufferPointer { buffer in
-            let base = buffer.baseAddress!
-            (base + start + extra).update(from: base + start, count: length)
-            var value = length
-            var index = start - 1
-            while value >= 0x80 {
-                base[index] = UInt8(truncatingIfNeeded: value) | 0x80
-                value >>= 7
-                index += 1
-            }
-            base[index] = UInt8(value)
+        insertGap(at: start, count: extra)
+        var value = length
+        var index = start - 1
+        while value >= 0x80 {
+            self[index] = UInt8(truncatingIfNeeded: value) | 0x80
+            value >>= 7
+            index += 1
         }
+        self[index] = UInt8(value)
     }
 }
 

@@ -2,7 +2,7 @@ import JSON
 
 extension WireToJSON {
     /// Writes the value of a field from its occurrences (none when a default is being emitted).
-    mutating func writeField(_ field: FieldSchema, _ found: Range<Int>) throws(TranscodingError) {
+    mutating func writeField(_ field: FieldLayout, _ found: Range<Int>) throws(TranscodingError) {
         switch field.cardinality {
         case .map:
             try writeMap(field, found)
@@ -50,7 +50,7 @@ extension WireToJSON {
         }
     }
 
-    private mutating func writeSingular(_ field: FieldSchema, _ occurrence: Occurrence) throws(TranscodingError) {
+    private mutating func writeSingular(_ field: FieldLayout, _ occurrence: Occurrence) throws(TranscodingError) {
         if field.kind == .message {
             try writeMessage(field.messageIndex, .one(Int(occurrence.value)..<occurrence.end))
             return
@@ -77,7 +77,7 @@ extension WireToJSON {
     }
 
     /// Writes a field's default value (for `emitDefaultValues`).
-    private mutating func writeDefault(_ field: FieldSchema) throws(TranscodingError) {
+    private mutating func writeDefault(_ field: FieldLayout) throws(TranscodingError) {
         switch field.kind {
         case .string, .bytes: output.appendASCII("\"\"")
         case .message, .group: output.appendASCII("null")
@@ -86,7 +86,7 @@ extension WireToJSON {
     }
 
     /// Writes one scalar value: `value` for numeric kinds, `payload` for strings and bytes.
-    mutating func writeScalar(_ field: FieldSchema, _ value: UInt64, payload: Range<Int>) throws(TranscodingError) {
+    mutating func writeScalar(_ field: FieldLayout, _ value: UInt64, payload: Range<Int>) throws(TranscodingError) {
         switch field.kind {
         case .int32: JSONOutput.appendDecimal(Int64(Int32(truncatingIfNeeded: value)), to: &output)
         case .sint32: JSONOutput.appendDecimal(Int64(ZigZag.decode32(value)), to: &output)
@@ -150,10 +150,10 @@ extension WireToJSON {
 
     // MARK: - Maps
 
-    mutating func writeMap(_ field: FieldSchema, _ found: Range<Int>) throws(TranscodingError) {
+    mutating func writeMap(_ field: FieldLayout, _ found: Range<Int>) throws(TranscodingError) {
         let entry = registry.messages[field.messageIndex]
-        let keyField = entry.fields[0]
-        let valueField = entry.fields[1]
+        let keyField = entry.layouts[0]
+        let valueField = entry.layouts[1]
         // Which entries a later entry with the same key overrides (last wins): one pass over the entries finds
         // them, a second one writes the others.
         var keys = MapKeySet()
@@ -184,14 +184,14 @@ extension WireToJSON {
                     try writeDefault(valueField)
                 }
             } catch {
-                let key = String(decoding: output[keyStart..<output.count], as: UTF8.self)
+                let key = String(decoding: UnsafeRawBufferPointer(rebasing: output.bytes[keyStart...]), as: UTF8.self)
                 throw error.under(key.trimmingQuotes())
             }
         }
         output.append(.closeBrace)
     }
 
-    private mutating func writeSingularValue(_ field: FieldSchema, _ occurrence: Occurrence) throws(TranscodingError) {
+    private mutating func writeSingularValue(_ field: FieldLayout, _ occurrence: Occurrence) throws(TranscodingError) {
         if field.kind == .message {
             try writeMessage(field.messageIndex, .one(Int(occurrence.value)..<occurrence.end))
         } else {
@@ -202,7 +202,7 @@ extension WireToJSON {
 
     /// The last key and value of one map entry (static: reading the input needs no copy of the encoder).
     private static func mapEntry(
-        _ occurrence: Occurrence, in wire: UnsafeRawBufferPointer, keyField: FieldSchema, valueField: FieldSchema
+        _ occurrence: Occurrence, in wire: UnsafeRawBufferPointer, keyField: FieldLayout, valueField: FieldLayout
     )
         throws(TranscodingError) -> (key: Occurrence?, value: Occurrence?)
     {
@@ -255,7 +255,7 @@ extension WireToJSON {
     /// Records a map entry's key (absent means the default: "", 0 or false); returns the entry of an equal key
     /// seen before. Integer keys compare by value in their type's width, so every encoding of one key is one key.
     private static func insertKey(
-        _ key: Occurrence?, in wire: UnsafeRawBufferPointer, of keyField: FieldSchema, entry: Int,
+        _ key: Occurrence?, in wire: UnsafeRawBufferPointer, of keyField: FieldLayout, entry: Int,
         into keys: inout MapKeySet
     ) -> Int? {
         if keyField.kind == .string {
@@ -271,7 +271,7 @@ extension WireToJSON {
         }
     }
 
-    private mutating func writeMapKey(_ keyField: FieldSchema, _ key: Occurrence?) throws(TranscodingError) {
+    private mutating func writeMapKey(_ keyField: FieldLayout, _ key: Occurrence?) throws(TranscodingError) {
         let value = key?.value ?? 0
         switch keyField.kind {
         case .string:

@@ -22,7 +22,7 @@ extension WireToJSON {
             try writeFieldMask(schema, segments)
         case .struct, .listValue:
             // One field each: `map<string, Value> fields = 1`, `repeated Value values = 1`.
-            try writeField(schema.fields[0], try scanned(schema, segments))
+            try writeField(schema.layouts[0], try scanned(schema, segments))
         case .value:
             try writeValue(schema, segments)
         case .any:
@@ -32,7 +32,7 @@ extension WireToJSON {
             depth -= 1
             output.appendASCII("{}")
         default:  // wrappers
-            let field = schema.fields[0]
+            let field = schema.layouts[0]
             if let last = try scanned(schema, segments).last {
                 let occurrence = occurrences[last]
                 let payload = occurrence.wireType == .lengthDelimited ? Int(occurrence.value)..<occurrence.end : 0..<0
@@ -63,7 +63,7 @@ extension WireToJSON {
         var seconds: Int64 = 0
         var nanos: Int32 = 0
         for occurrence in occurrences[base...] {
-            if schema.fields[Int(occurrence.field)].number == 1 {
+            if schema.layouts[Int(occurrence.field)].number == 1 {
                 seconds = Int64(bitPattern: occurrence.value)
             } else {
                 nanos = Int32(truncatingIfNeeded: occurrence.value)
@@ -117,7 +117,7 @@ extension WireToJSON {
         guard let lastKind = occurrences[base...].max(by: { $0.order < $1.order }) else {
             throw TranscodingError("google.protobuf.Value has no kind set")
         }
-        let field = schema.fields[Int(lastKind.field)]
+        let field = schema.layouts[Int(lastKind.field)]
         switch field.number {
         case 1: output.appendASCII("null")
         case 2:
@@ -142,7 +142,7 @@ extension WireToJSON {
         var values: [Range<Int>] = []
         for occurrence in occurrences[base...] {
             let range = Int(occurrence.value)..<occurrence.end
-            if schema.fields[Int(occurrence.field)].number == 1 { typeURL = range } else { values.append(range) }
+            if schema.layouts[Int(occurrence.field)].number == 1 { typeURL = range } else { values.append(range) }
         }
         guard let typeURL, !typeURL.isEmpty else {
             guard values.allSatisfy(\.isEmpty) else { throw TranscodingError("google.protobuf.Any without a type URL") }

@@ -28,13 +28,13 @@ struct WireToJSON {
     let registry: DescriptorRegistry
     let options: TranscodingOptions
     let wire: UnsafeRawBufferPointer
-    var output: [UInt8]
+    var output: ByteWriter
     var occurrences: [Occurrence] = []
     /// JSON objects and arrays open around the value being written, bounded like JSON input (so that what is
     /// written can be read back): a `Value` adds none of its own, a repeated field or map adds one.
     var depth = 0
 
-    init(registry: DescriptorRegistry, options: TranscodingOptions, wire: UnsafeRawBufferPointer, output: [UInt8]) {
+    init(registry: DescriptorRegistry, options: TranscodingOptions, wire: UnsafeRawBufferPointer, output: ByteWriter) {
         self.registry = registry
         self.options = options
         self.wire = wire
@@ -81,7 +81,7 @@ struct WireToJSON {
         var cursor = base
         let end = occurrences.count
         let fieldNames = options.outputFieldNames
-        for (index, field) in schema.fields.enumerated() {
+        for (index, field) in schema.layouts.enumerated() {
             let first = cursor
             while cursor < end, occurrences[cursor].field == Int32(index) { cursor += 1 }
             let found = first..<cursor
@@ -96,11 +96,14 @@ struct WireToJSON {
             }
             if wroteMember { output.append(.comma) }
             wroteMember = true
-            output.append(contentsOf: fieldNames == .proto ? field.quotedProtoName : field.quotedJSONName)
+            let name = fieldNames == .proto ? field.quotedProtoName : field.quotedJSONName
+            schema.quotedNames.withUnsafeBytes { names in
+                output.append(contentsOf: UnsafeRawBufferPointer(rebasing: names[Int(name.start)..<Int(name.end)]))
+            }
             do throws(TranscodingError) {
                 try writeField(field, found)
             } catch {
-                throw error.under(fieldNames == .proto ? field.protoName : field.jsonName)
+                throw error.under(fieldNames == .proto ? schema.fields[index].protoName : schema.fields[index].jsonName)
             }
         }
         return wroteMember
@@ -111,13 +114,13 @@ struct WireToJSON {
     {
         let order = occurrences[found.upperBound - 1].order
         for other in occurrences[base..<end]
-        where other.order > order && schema.fields[Int(other.field)].oneofIndex == oneof {
+        where other.order > order && schema.layouts[Int(other.field)].oneofIndex == oneof {
             return false
         }
         return true
     }
 
-    private static func isDefault(_ field: FieldSchema, _ occurrence: Occurrence) -> Bool {
+    private static func isDefault(_ field: FieldLayout, _ occurrence: Occurrence) -> Bool {
         switch occurrence.wireType {
         case .lengthDelimited: return occurrence.end == Int(occurrence.value)
         case .varint where field.kind == .int32 || field.kind == .enum || field.kind == .sint32:
@@ -175,10 +178,10 @@ struct WireToJSON {
             }
             guard let index = schema.fieldIndex(number: number) else { continue }
             // The field's kind and cardinality only: copying the whole field schema would retain its names.
-            let kind = schema.fields[index].kind
+            let kind = schema.layouts[index].kind
             guard
                 wireType == kind.wireType
-                    || (schema.fields[index].cardinality == .repeated && kind.isPackable
+                    || (schema.layouts[index].cardinality == .repeated && kind.isPackable
                         && wireType == .lengthDelimited)
             else {
                 let name = schema.fields[index].protoName
@@ -266,6 +269,6 @@ extension WireToJSON {
         let first = occurrences.firstIndex { $0.field == Int32(fieldIndex) } ?? occurrences.count
         var end = first
         while end < occurrences.count, occurrences[end].field == Int32(fieldIndex) { end += 1 }
-        try writeField(schema.fields[fieldIndex], first..<end)
+        try writeField(schema.layouts[fieldIndex], first..<end)
     }
 }

@@ -16,18 +16,20 @@ extension Transcoder {
             guard body.isEmpty else { throw TranscodingError("this route takes no request body") }
         case .whole:
             if !body.isEmpty {
-                var encoder = JSONToWire(registry: registry, options: options, json: body, output: [])
-                encoder.boundPaths = route.variableFields
-                swap(&encoder.output, &output)
-                defer { swap(&encoder.output, &output) }
-                try encoder.encodeDocument(messageIndex: route.inputIndex)
+                try ByteWriter.writing(into: &output, reserving: body.count + 32) { writer throws(TranscodingError) in
+                    var encoder = JSONToWire(registry: registry, options: options, json: body, output: writer)
+                    defer { writer = encoder.output }
+                    encoder.boundPaths = route.variableFields
+                    try encoder.encodeDocument(messageIndex: route.inputIndex)
+                }
             }
         case .field(let index):
             if !body.isEmpty {
-                var encoder = JSONToWire(registry: registry, options: options, json: body, output: [])
-                swap(&encoder.output, &output)
-                defer { swap(&encoder.output, &output) }
-                try encoder.encodeDocumentField(registry.messages[route.inputIndex].fields[index])
+                try ByteWriter.writing(into: &output, reserving: body.count + 32) { writer throws(TranscodingError) in
+                    var encoder = JSONToWire(registry: registry, options: options, json: body, output: writer)
+                    defer { writer = encoder.output }
+                    try encoder.encodeDocumentField(registry.messages[route.inputIndex].layouts[index])
+                }
             }
         }
         for (fields, value) in zip(route.variableFields, variables) {
@@ -69,10 +71,11 @@ extension Transcoder {
             try wireToJSON(wire, messageIndex: route.outputIndex, into: &output)
             return
         }
-        var encoder = WireToJSON(registry: registry, options: options, wire: wire, output: [])
-        swap(&encoder.output, &output)
-        defer { swap(&encoder.output, &output) }
-        try encoder.writeSingleField(field, of: route.outputIndex)
+        try ByteWriter.writing(into: &output, reserving: wire.count * 2 + 64) { writer throws(TranscodingError) in
+            var encoder = WireToJSON(registry: registry, options: options, wire: wire, output: writer)
+            defer { writer = encoder.output }
+            try encoder.writeSingleField(field, of: route.outputIndex)
+        }
     }
 
     /// Resolves a dotted query parameter name to field indices, refusing unknown names and fields the path or
@@ -137,10 +140,11 @@ extension Transcoder {
         }
         let outcome = json.withUnsafeBytes { buffer in
             Result { () throws(TranscodingError) in
-                var encoder = JSONToWire(registry: registry, options: options, json: buffer, output: [])
-                swap(&encoder.output, &output)
-                defer { swap(&encoder.output, &output) }
-                try encoder.encodeLeaf(indices, in: messageIndex)
+                try ByteWriter.writing(into: &output, reserving: buffer.count + 32) { writer throws(TranscodingError) in
+                    var encoder = JSONToWire(registry: registry, options: options, json: buffer, output: writer)
+                    defer { writer = encoder.output }
+                    try encoder.encodeLeaf(indices, in: messageIndex)
+                }
             }
         }
         try outcome.get()

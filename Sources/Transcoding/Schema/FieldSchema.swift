@@ -1,7 +1,7 @@
-/// One field of a message, as the transcoder needs it: wire tag, JSON names and what its values are.
+/// One field of a message: its names and its `FieldLayout` (wire tag and what its values are).
 package struct FieldSchema: Sendable {
     /// The protobuf scalar or composite type of the field's values.
-    package enum Kind: UInt8, Sendable {
+    package enum Kind: UInt8, Sendable, BitwiseCopyable {
         case double = 1, float, int64, uint64, int32, fixed64, fixed32, bool, string, group, message, bytes, uint32
         case `enum`, sfixed32, sfixed64, sint32, sint64
 
@@ -25,7 +25,7 @@ package struct FieldSchema: Sendable {
     }
 
     /// How many values the field holds.
-    package enum Cardinality: UInt8, Sendable {
+    package enum Cardinality: UInt8, Sendable, BitwiseCopyable {
         /// A singular field without presence (proto3 implicit): its default value is not written.
         case implicit
         /// A singular field with presence (proto2 optional, proto3 `optional`, oneof members, messages).
@@ -35,56 +35,40 @@ package struct FieldSchema: Sendable {
         case map
     }
 
-    /// The names, in one shared object so that copying a field schema costs one reference count.
-    final class Names: Sendable {
-        let protoName: String
-        let jsonName: String
-        let quotedProtoName: [UInt8]
-        let quotedJSONName: [UInt8]
-
-        init(protoName: String, jsonName: String) {
-            self.protoName = protoName
-            self.jsonName = jsonName
-            self.quotedProtoName = Array("\"\(protoName)\":".utf8)
-            self.quotedJSONName = Array("\"\(jsonName)\":".utf8)
-        }
-    }
-
-    package let number: UInt32
-    let names: Names
-    package var protoName: String { names.protoName }
-    package var jsonName: String { names.jsonName }
-    var quotedProtoName: [UInt8] { names.quotedProtoName }
-    var quotedJSONName: [UInt8] { names.quotedJSONName }
-    package let kind: Kind
-    package let cardinality: Cardinality
+    package let protoName: String
+    package let jsonName: String
+    /// Everything but the names, trivially copyable: what the transcoder reads.
+    package let layout: FieldLayout
+    package var number: UInt32 { layout.number }
+    package var kind: Kind { layout.kind }
+    package var cardinality: Cardinality { layout.cardinality }
     /// The message type's index in the registry (messages, groups and maps), or -1.
-    package let messageIndex: Int
+    package var messageIndex: Int { layout.messageIndex }
     /// The enum type's index in the registry, or -1.
-    package let enumIndex: Int
+    package var enumIndex: Int { layout.enumIndex }
     /// The index of the real (not synthetic) oneof the field belongs to, or -1.
-    package let oneofIndex: Int
+    package var oneofIndex: Int { layout.oneofIndex }
     /// Whether repeated values are written packed.
-    package let isPacked: Bool
+    package var isPacked: Bool { layout.isPacked }
+
     init(
         number: UInt32, protoName: String, jsonName: String, kind: Kind, cardinality: Cardinality,
         messageIndex: Int, enumIndex: Int, oneofIndex: Int, isPacked: Bool
     ) {
-        self.number = number
-        self.names = Names(protoName: protoName, jsonName: jsonName)
-        self.kind = kind
-        self.cardinality = cardinality
-        self.messageIndex = messageIndex
-        self.enumIndex = enumIndex
-        self.oneofIndex = oneofIndex
-        self.isPacked = isPacked
+        self.protoName = protoName
+        self.jsonName = jsonName
+        self.layout = FieldLayout(
+            number: number, kind: kind, cardinality: cardinality, messageIndex: messageIndex, enumIndex: enumIndex,
+            oneofIndex: oneofIndex, isPacked: isPacked)
     }
 
-    /// The tag of one value written unpacked.
-    var tag: UInt32 { number << 3 | UInt32(kind.wireType.rawValue) }
-    /// The tag of a packed run of values.
-    var packedTag: UInt32 { number << 3 | UInt32(WireType.lengthDelimited.rawValue) }
-    var isRepeated: Bool { cardinality == .repeated || cardinality == .map }
+    init(_ field: FieldSchema, layout: FieldLayout) {
+        self.protoName = field.protoName
+        self.jsonName = field.jsonName
+        self.layout = layout
+    }
+
+    var isRepeated: Bool { layout.isRepeated }
 }
 
 /// The protobuf wire types.

@@ -37,18 +37,38 @@ package final class MessageSchema: Sendable {
     package let fullName: String
     /// Fields sorted by number.
     package let fields: [FieldSchema]
+    /// `fields`' layouts, in the same order: what the transcoder reads per value, with no reference counting.
+    let layouts: [FieldLayout]
+    /// Every field's `"proto_name":` and `"jsonName":`, one after another (offsets in each `FieldLayout`).
+    let quotedNames: [UInt8]
     /// Names of the real oneofs, by oneof index.
     package let oneofNames: [String]
     package let wellKnown: WellKnown?
     package let isMapEntry: Bool
     private let byName: NameTable
+    /// Whether every name (JSON or proto) belongs to one field only.
+    private let namesAreUnique: Bool
+    /// Whether, besides, every name is printable ASCII without `"` or `\\`.
+    private let namesAreGuessable: Bool
     /// Field index by number for numbers below `denseLimit`; -1 where there is none.
     private let byNumberDense: [Int16]
     private let byNumberSparse: [UInt32: Int]
 
     init(fullName: String, fields: [FieldSchema], oneofNames: [String], isMapEntry: Bool) {
         self.fullName = fullName
-        self.fields = fields.sorted { $0.number < $1.number }
+        var quotedNames: [UInt8] = []
+        func place(_ name: String) -> NameSpan {
+            let start = Int32(quotedNames.count)
+            quotedNames.append(contentsOf: "\"\(name)\":".utf8)
+            return NameSpan(start: start, end: Int32(quotedNames.count))
+        }
+        self.fields = fields.sorted { $0.number < $1.number }.map { field in
+            let proto = place(field.protoName)
+            let json = place(field.jsonName)
+            return FieldSchema(field, layout: field.layout.placed(proto: proto, json: json))
+        }
+        self.layouts = self.fields.map(\.layout)
+        self.quotedNames = quotedNames
         self.oneofNames = oneofNames
         self.wellKnown = WellKnown(fullName: fullName)
         self.isMapEntry = isMapEntry
@@ -57,7 +77,16 @@ package final class MessageSchema: Sendable {
             names.append((Array(field.jsonName.utf8), index))
             names.append((Array(field.protoName.utf8), index))
         }
-        byName = NameTable(names)
+        let table = NameTable(names)
+        byName = table
+        var unique = true
+        for (name, index) in names where name.withUnsafeBytes({ table.lookup($0) }) != index { unique = false }
+        namesAreUnique = unique
+        namesAreGuessable =
+            unique
+            && names.allSatisfy { name, _ in
+                name.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
+            }
         let denseLimit = 256
         var dense = [Int16](repeating: -1, count: min(denseLimit, Int(self.fields.last?.number ?? 0) + 1))
         var sparse: [UInt32: Int] = [:]
@@ -70,6 +99,51 @@ package final class MessageSchema: Sendable {
         }
         byNumberDense = dense
         byNumberSparse = sparse
+    }
+
+    /// Whether field `index` (if there is one) is called `name`, by its JSON name or its proto name: a check of
+    /// lengths and bytes, cheaper than a hash lookup when the caller can guess the field. False for every field
+    /// when some name belongs to two fields, so that a guess never finds a different field than the table would.
+    @inline(__always)
+    func field(_ index: Int, isNamed name: UnsafeRawBufferPointer) -> Bool {
+        guard namesAreUnique, index < layouts.count else { return false }
+        let layout = layouts[index]
+        return quotedNames.withUnsafeBytes { names in
+            Self.span(layout.quotedJSONName, in: names, equals: name)
+                || Self.span(layout.quotedProtoName, in: names, equals: name)
+        }
+    }
+
+    /// Whether the name quoted at `span` (`"name":`) is `name`.
+    @inline(__always)
+    private static func span(
+        _ span: NameSpan, in names: UnsafeRawBufferPointer, equals name: UnsafeRawBufferPointer
+    )
+        -> Bool
+    {
+        let count = Int(span.end - span.start) - 3
+        guard count == name.count else { return false }
+        return count == 0 || NameTable.equal(names.baseAddress! + Int(span.start) + 1, name.baseAddress!, count)
+    }
+
+    /// Calls `body` with the JSON and proto names of field `index` (unquoted), when there is such a field and
+    /// every name of the message is unique and printable ASCII without `"` or `\\` (what
+    /// `JSONReader.nextName(equalTo:)` needs); nil otherwise.
+    @inline(__always)
+    func withGuessableNames<Result>(
+        of index: Int, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Result?
+    ) -> Result? {
+        guard namesAreGuessable, index < layouts.count else { return nil }
+        let layout = layouts[index]
+        return quotedNames.withUnsafeBytes { names in
+            body(Self.unquoted(layout.quotedJSONName, in: names), Self.unquoted(layout.quotedProtoName, in: names))
+        }
+    }
+
+    /// The name quoted at `span` (`"name":`) without its quotes and colon.
+    @inline(__always)
+    private static func unquoted(_ span: NameSpan, in names: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: names[Int(span.start) + 1..<Int(span.end) - 2])
     }
 
     /// The index of the field called `name` (its JSON name or its proto name).
