@@ -136,7 +136,9 @@ extension Transcoder {
         } else if leaf.kind == .enum, Int32(value) != nil {
             json = Array(value.utf8)
         } else {
-            _ = Array(value.utf8).withUnsafeBytes { JSONOutput.appendQuoted($0, to: &json) }
+            var text = value
+            // Native strings are contiguous: quoted straight from their bytes, with no copy first.
+            text.withUTF8 { bytes in _ = JSONOutput.appendQuoted(UnsafeRawBufferPointer(bytes), to: &json) }
         }
         let outcome = json.withUnsafeBytes { buffer in
             Result { () throws(TranscodingError) in
