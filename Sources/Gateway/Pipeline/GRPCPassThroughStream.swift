@@ -109,7 +109,7 @@ final class GRPCPassThroughStream: StreamHandler, UpstreamStreamDelegate {
             call.token = token
         }
         if endStream { self.early.append((ByteBuffer(), true)) }
-        self.authorize(call, keysFetched: false)
+        self.authorize(call, refetch: nil)
     }
 
     func streamReceivedData(_ stream: HTTP2.Stream, data: ByteBuffer) {
@@ -153,8 +153,9 @@ final class GRPCPassThroughStream: StreamHandler, UpstreamStreamDelegate {
 
     // MARK: Authentication
 
-    /// Applies the service's auth policy, then starts the backend call.
-    private func authorize(_ call: Call, keysFetched: Bool) {
+    /// Applies the service's auth policy, then starts the backend call. `refetch` is nil until
+    /// an unknown key made the JWKS be fetched again, then whether that fetch brought keys.
+    private func authorize(_ call: Call, refetch: Bool?) {
         var call = call
         switch call.policy {
         case .trusted, .none:
@@ -165,15 +166,20 @@ final class GRPCPassThroughStream: StreamHandler, UpstreamStreamDelegate {
                 switch self.pipeline.authenticator.verify(token) {
                 case .user(let verified):
                     identity = verified
-                case .unknownKey where !keysFetched && self.pipeline.jwks != nil:
+                case .unknownKey where refetch == nil && self.pipeline.jwks != nil:
                     self.state = .awaitingKeys(call)
-                    self.pipeline.jwks!.refresh(authenticator: self.pipeline.authenticator) { _ in
+                    self.pipeline.jwks!.refresh(authenticator: self.pipeline.authenticator) { fetched in
                         guard case .awaitingKeys(let waiting) = self.state else { return }
-                        self.authorize(waiting, keysFetched: true)
+                        self.authorize(waiting, refetch: fetched)
                     }
                     return
                 case .unknownKey:
-                    self.answer(.unauthenticated, "token key id is not known")
+                    if let fetched = refetch, self.pipeline.authenticator.keysUnavailable(fetched: fetched) {
+                        self.answer(
+                            .unavailable, EdgeAuthenticator.keysUnavailableDetail, extra: [Header("retry-after", "1")])
+                    } else {
+                        self.answer(.unauthenticated, "token key id is not known")
+                    }
                     return
                 case .refused(let reason):
                     self.answer(.unauthenticated, reason)
@@ -290,12 +296,13 @@ final class GRPCPassThroughStream: StreamHandler, UpstreamStreamDelegate {
     }
 
     /// Ends the call here, before any backend call, with a trailers-only response.
-    private func answer(_ code: RPCError.Code, _ message: String) {
+    private func answer(_ code: RPCError.Code, _ message: String, extra: [Header] = []) {
         self.state = .done
         self.log(code)
         for (data, _) in self.early where data.readableBytes > 0 { self.client?.consume(data.readableBytes) }
         self.early = []
         var fields = Self.status(code, message, headOnly: true)
+        fields.append(contentsOf: extra)
         if !self.requestID.isEmpty { fields.append(Header("x-request-id", self.requestID)) }
         self.client?.sendTrailers(fields)
     }
