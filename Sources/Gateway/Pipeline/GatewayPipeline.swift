@@ -17,8 +17,9 @@ package final class GatewayPipeline: RequestPipeline {
     private var pools: [String: LoopPool]
     let authenticator: EdgeAuthenticator
     var jwks: JWKSRefresher?
-    /// Pass-through methods seen on this loop, for metrics (bounded: `GatewayPipeline+GRPC.swift`).
-    var grpcMethods: [String: MethodDescriptor] = [:]
+    /// Pass-through routes by `:path` seen on this loop since the last reload (bounded:
+    /// `GatewayPipeline+GRPC.swift`).
+    var grpcRoutes: [String: GRPCRoute] = [:]
     let accessLog: Logger
     private let metrics = RequestMetrics()
     private let allocator = ByteBufferAllocator()
@@ -55,6 +56,8 @@ package final class GatewayPipeline: RequestPipeline {
     package func replace(state: GatewayState, pools: [String: LoopPool]) {
         self.state = state
         self.pools = pools
+        // Clusters and auth policies may have changed.
+        self.grpcRoutes = [:]
     }
 
     /// Fetches the JWKS now (at start; later fetches happen on unknown keys).
