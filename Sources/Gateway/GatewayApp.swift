@@ -35,7 +35,7 @@ package final class GatewayApp: Sendable {
         reloadSource: (@Sendable () throws(ConfigurationError) -> GatewayState)? = nil,
         renderMetrics: (@Sendable () -> String)? = nil
     ) {
-        self.group = group ?? MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        self.group = group ?? MultiThreadedEventLoopGroup(numberOfThreads: state.configuration.eventLoopCount)
         self.ownsGroup = group == nil
         self.logger = logger
         self.current = Mutex(state)
@@ -82,21 +82,37 @@ package final class GatewayApp: Sendable {
                 }
             }.get()
         }
+        // The admin listener first: once the REST port answers (`/ready` included), admin and
+        // metrics answer too.
+        var adminConfiguration = EdgeServer.Configuration()
+        adminConfiguration.host = state.configuration.admin.host
+        adminConfiguration.port = state.configuration.admin.port
+        adminConfiguration.drainTimeout = .seconds(1)
+        let admin: EdgeServer
+        do {
+            admin = try await EdgeServer.start(configuration: adminConfiguration, group: self.group) { loop in
+                EdgeServer.LoopContext(pipeline: AdminPipeline(app: self, eventLoop: loop))
+            }
+        } catch {
+            for cluster in clusters.values { await cluster.shutDown() }
+            throw error
+        }
         var edgeConfiguration = EdgeServer.Configuration()
         edgeConfiguration.host = state.configuration.listen.host
         edgeConfiguration.port = state.configuration.listen.port
         edgeConfiguration.limits = state.configuration.limits.edge
         edgeConfiguration.drainTimeout = state.configuration.drainTimeout
         edgeConfiguration.metricsName = "rest"
-        let edge = try await EdgeServer.start(configuration: edgeConfiguration, group: self.group) { loop in
-            EdgeServer.LoopContext(pipeline: perLoop[ObjectIdentifier(loop)]!.value)
-        }
-        var adminConfiguration = EdgeServer.Configuration()
-        adminConfiguration.host = state.configuration.admin.host
-        adminConfiguration.port = state.configuration.admin.port
-        adminConfiguration.drainTimeout = .seconds(1)
-        let admin = try await EdgeServer.start(configuration: adminConfiguration, group: self.group) { loop in
-            EdgeServer.LoopContext(pipeline: AdminPipeline(app: self, eventLoop: loop))
+        let edge: EdgeServer
+        do {
+            edge = try await EdgeServer.start(configuration: edgeConfiguration, group: self.group) { loop in
+                EdgeServer.LoopContext(pipeline: perLoop[ObjectIdentifier(loop)]!.value)
+            }
+        } catch {
+            // Nothing half-started stays behind: the admin port closes and the pools go.
+            await admin.shutdownGracefully()
+            for cluster in clusters.values { await cluster.shutDown() }
+            throw error
         }
         self.running.withLock {
             $0 = Running(edge: edge, admin: admin, clusters: clusters, pipelines: Array(perLoop.values))
@@ -115,6 +131,9 @@ package final class GatewayApp: Sendable {
     /// a restart) so the swap never drops a connection pool under traffic.
     package func reload(_ state: GatewayState) async throws(ConfigurationError) {
         guard let running = self.running.withLock({ $0 }) else { throw ConfigurationError(key: "", "not running") }
+        if self.ownsGroup, state.configuration.eventLoopCount != running.pipelines.count {
+            throw ConfigurationError(key: "event_loops", "a changed number of event loops needs a restart")
+        }
         for (name, settings) in state.configuration.clusters {
             guard let cluster = running.clusters[name] else {
                 throw ConfigurationError(key: "clusters.\(name)", "a new cluster needs a restart")
@@ -151,11 +170,18 @@ package final class GatewayApp: Sendable {
                 defer { running = nil }; return running
             })
         else { return }
+        // Consumed here, so the listeners are released while the loops still run: a listener's
+        // quiescing helper completes a promise on its loop when it goes, and a loop already shut
+        // down refuses that (an error NIO will turn into a crash).
+        await Self.stop(consume running)
+        if self.ownsGroup { try? await self.group.shutdownGracefully() }
+        self.logger.info("gateway stopped")
+    }
+
+    private static func stop(_ running: consuming Running) async {
         await running.edge.shutdownGracefully()
         await running.admin.shutdownGracefully()
         for cluster in running.clusters.values { await cluster.shutDown() }
-        if self.ownsGroup { try? await self.group.shutdownGracefully() }
-        self.logger.info("gateway stopped")
     }
 
     private func makeClusters(_ configuration: GatewayConfiguration) async throws -> [String: Cluster] {

@@ -1,4 +1,5 @@
 import Gateway
+import NIOCore
 import Testing
 
 @Suite("Gateway configuration: keys, values and overrides")
@@ -39,6 +40,9 @@ struct ConfigurationTests {
         ("authentication: {leeway: 2m}", "authentication.leeway"),
         ("services: {a.B: missing}", "services.a.B"),
         ("json: {enum_names: LOUD}", "json.enum_names"),
+        ("event_loops: 0", "event_loops"),
+        ("event_loops: 257", "event_loops"),
+        ("event_loops: two", "event_loops"),
     ])
     func aBadKeyOrValueIsNamed(yaml: String, key: String) {
         let error = #expect(throws: ConfigurationError.self) { try GatewayConfiguration.parse(yaml: yaml) }
@@ -74,5 +78,22 @@ struct ConfigurationTests {
             try GatewayConfiguration.parse(yaml: Self.minimal, environment: ["HALO_GATEWAY_CLUSTER_VIDEO": "x"])
         }
         #expect(bad?.key == "HALO_GATEWAY_CLUSTER_VIDEO")
+    }
+
+    @Test func eventLoopsDefaultToTheCoresAndAreSetByKeyOrEnvironment() throws {
+        let defaults = try GatewayConfiguration.parse(yaml: Self.minimal)
+        #expect(defaults.eventLoops == nil)
+        #expect(defaults.eventLoopCount == System.coreCount)
+        let configured = try GatewayConfiguration.parse(yaml: Self.minimal + "\nevent_loops: 3")
+        #expect(configured.eventLoopCount == 3)
+        let overridden = try GatewayConfiguration.parse(
+            yaml: Self.minimal + "\nevent_loops: 3", environment: ["HALO_GATEWAY_EVENT_LOOPS": "1"])
+        #expect(overridden.eventLoopCount == 1)
+        for text in ["0", "many", "-2"] {
+            let bad = #expect(throws: ConfigurationError.self) {
+                try GatewayConfiguration.parse(yaml: Self.minimal, environment: ["HALO_GATEWAY_EVENT_LOOPS": text])
+            }
+            #expect(bad?.key == "HALO_GATEWAY_EVENT_LOOPS")
+        }
     }
 }

@@ -15,6 +15,20 @@ struct EdgeHarness {
 
     static func with(_ body: (EdgeHarness) async throws -> Void) async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        do {
+            try await Self.serve(on: group, body)
+        } catch {
+            try await group.shutdownGracefully()
+            throw error
+        }
+        try await group.shutdownGracefully()
+    }
+
+    /// Runs `body` against a server on `group`; the server is released when this returns, while
+    /// the loop still runs (its quiescing helper completes a promise there when it goes).
+    private static func serve(
+        on group: MultiThreadedEventLoopGroup, _ body: (EdgeHarness) async throws -> Void
+    ) async throws {
         var configuration = EdgeServer.Configuration()
         configuration.host = "127.0.0.1"
         configuration.port = 0
@@ -22,16 +36,13 @@ struct EdgeHarness {
         let server = try await EdgeServer.start(configuration: configuration, group: group) { _ in
             EdgeServer.LoopContext(pipeline: TestPipeline())
         }
-        let harness = EdgeHarness(group: group, server: server)
         do {
-            try await body(harness)
+            try await body(EdgeHarness(group: group, server: server))
         } catch {
             await server.shutdownGracefully()
-            try await group.shutdownGracefully()
             throw error
         }
         await server.shutdownGracefully()
-        try await group.shutdownGracefully()
     }
 
     /// One parsed HTTP/1.1 response.

@@ -22,6 +22,20 @@ def free_port():
         return probe.getsockname()[1]
 
 
+def cluster_connected(admin_port, name):
+    """Whether every event loop of the gateway whose admin listener is on `admin_port` has a ready
+    connection to every endpoint of cluster `name` (each loop connects, and reconnects after a
+    backend restart, on its own backoff)."""
+    connection = http.client.HTTPConnection("127.0.0.1", admin_port, timeout=10)
+    try:
+        connection.request("GET", "/admin/clusters")
+        clusters = json.loads(connection.getresponse().read())["clusters"]
+    finally:
+        connection.close()
+    cluster = next(cluster for cluster in clusters if cluster["name"] == name)
+    return all("ready" in endpoint["connections"] for loop in cluster["loops"] for endpoint in loop["endpoints"])
+
+
 def wait_for_port(port, process, timeout=30):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -49,6 +63,9 @@ class Stack:
         env.update(
             HALO_DATA_DIR=str(self.workdir / "data"),
             HALO_LOG_LEVEL="warning",
+            # SwiftNIO's strict mode: work scheduled on an event loop that has shut down crashes
+            # the process instead of printing an error, so exit-code checks catch it.
+            SWIFTNIO_STRICT="1",
             HALO_AUTH_HOST="127.0.0.1",
             HALO_AUTH_PORT=str(self.ports["auth"]),
             HALO_VIDEO_HOST="127.0.0.1",
@@ -124,6 +141,9 @@ class Stack:
     def log_tail(self, name, lines=30):
         path = self.logs / f"{name}.log"
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+
+    def cluster_connected(self, name):
+        return cluster_connected(self.ports["admin"], name)
 
     # --- HTTP ---------------------------------------------------------------------------------
 

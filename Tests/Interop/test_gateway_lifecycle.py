@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from gateway_stack import REPO, free_port, started, wait_for_port
+from gateway_stack import REPO, cluster_connected, free_port, started, wait_for_port
 
 BUNDLED_CONFIG = REPO / "Sources" / "Gateway" / "halo-gateway.yaml"
 
@@ -40,6 +40,8 @@ class ExtraGateway:
         self.log = open(workdir / f"gateway-{self.port}.log", "ab")
         self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT, env=env)
         wait_for_port(self.port, self.process)
+        # The gateway binds admin before REST, so this holds at once; it guards the order.
+        wait_for_port(self.admin_port, self.process, timeout=1)
         deadline = time.monotonic() + 30
         while self.request("GET", "/ready")[0] != 200:
             assert time.monotonic() < deadline, "the extra gateway never became ready"
@@ -112,6 +114,15 @@ class TestReloadOnSIGHUP:
             gateway.process.send_signal(signal.SIGHUP)
             assert wait_until(lambda: b"no_such_key" in (tmp_path / f"gateway-{gateway.port}.log").read_bytes())
             assert gateway.request("GET", "/api/v1/videos?limit=1")[0] == 401
+
+            # A different number of event loops needs a restart: refused, naming the key.
+            config.write_text(original + "\nevent_loops: 7\n")
+            gateway.process.send_signal(signal.SIGHUP)
+            assert wait_until(
+                lambda: b"a changed number of event loops needs a restart"
+                in (tmp_path / f"gateway-{gateway.port}.log").read_bytes()
+            )
+            assert gateway.request("GET", "/api/v1/videos?limit=1")[0] == 401
         finally:
             gateway.stop()
 
@@ -125,6 +136,7 @@ class TestDrainOnSIGTERM:
         def slow_request():
             results["answer"] = gateway.request("GET", "/api/v1/videos?limit=1")
 
+        assert wait_until(lambda: cluster_connected(gateway.admin_port, "video"))
         try:
             # Freeze the video service so a request is in flight when SIGTERM arrives.
             video.send_signal(signal.SIGSTOP)
@@ -153,6 +165,9 @@ class TestDrainOnSIGTERM:
         config.write_text(BUNDLED_CONFIG.read_text().replace("drain_timeout: 10s", "drain_timeout: 1s"))
         gateway = ExtraGateway(stack, tmp_path, config)
         video = stack.processes["video"]
+        # Connected to the video service on every loop before it freezes: a connection still
+        # being set up would hold the request as pending (not in flight), then fail it.
+        assert wait_until(lambda: cluster_connected(gateway.admin_port, "video"))
         try:
             video.send_signal(signal.SIGSTOP)
             outcome = {}
@@ -203,6 +218,9 @@ class TestSigningKeyRotation:
         assert wait_until(lambda: answers.append(stack.request("POST", "/api/v1/auth/login", credentials))
                           or answers[-1][0] == 200, timeout=15), answers[-1]
         new_token = answers[-1][2]["access_token"]
+        # Each event loop reconnects on its own backoff; a loop still waiting answers 503 (no
+        # connection), which is not what this test is about.
+        assert wait_until(lambda: stack.cluster_connected("auth"), timeout=15)
         assert new_token.split(".")[0] != old_token.split(".")[0], "the header names another key"
         # The unknown kid makes the gateway fetch the JWKS (at most once per refetch_interval, 10 s
         # in the bundled configuration, per event loop), then accept the token. Until then the

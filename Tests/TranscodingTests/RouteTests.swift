@@ -162,9 +162,23 @@ struct RouteTests {
         "paths that must never reach a route are refused",
         arguments: [
             "/v1//messages", "/v1/messages/", "/v1/../admin", "/v1/./messages", "/v1/%2E%2E/x", "v1/messages", "",
+            "/", "//", "/..", "/v1/messages/.", "/v1/messages/..", "/v1/messages/%2e", "/v1/messages/%2E.",
         ])
     func badPaths(path: String) {
         #expect(throws: RouteError.self) { try table.lookup(method: "GET", path: path[...]) }
+    }
+
+    @Test("a segment of three dots, or dots beside other characters, is an ordinary value")
+    func dotsInsideValues() throws {
+        for value in ["...", ".a", "a..", "%2E%2E%2E"] {
+            guard case .matched(let route, let values) = try table.lookup(method: "GET", path: "/v1/messages/\(value)")
+            else {
+                Issue.record("no route for \(value)")
+                continue
+            }
+            #expect(route.method == "GetMessage")
+            #expect(values == [value.replacingOccurrences(of: "%2E", with: ".")])
+        }
     }
 
     @Test("a path over the limit is refused as too long")

@@ -4,10 +4,10 @@ import Yams
 extension GatewayConfiguration {
     /// Reads a configuration from YAML (JSON is YAML too) and applies environment overrides.
     ///
-    /// Overrides, for addresses and ports only (deployment differs in those, not in policy):
+    /// Overrides, for what deployment changes (addresses, ports, threads), not policy:
     /// `HALO_GATEWAY_LISTEN` and `HALO_GATEWAY_ADMIN` (`host:port`), `HALO_GATEWAY_DESCRIPTOR_SET`
-    /// (a path), and `HALO_GATEWAY_CLUSTER_<NAME>` (comma-separated `host:port` list; the name
-    /// upper-cased, `-` as `_`).
+    /// (a path), `HALO_GATEWAY_EVENT_LOOPS` (a number), and `HALO_GATEWAY_CLUSTER_<NAME>`
+    /// (comma-separated `host:port` list; the name upper-cased, `-` as `_`).
     package static func parse(
         yaml text: String, environment: [String: String] = [:]
     ) throws(ConfigurationError)
@@ -60,6 +60,13 @@ extension GatewayConfiguration {
             self.admin = listener
         }
         if let path = environment["HALO_GATEWAY_DESCRIPTOR_SET"], !path.isEmpty { self.descriptorSet = path }
+        if let text = environment["HALO_GATEWAY_EVENT_LOOPS"], !text.isEmpty {
+            guard let loops = Int(text), (1...Self.maximumEventLoops).contains(loops) else {
+                throw ConfigurationError(
+                    key: "HALO_GATEWAY_EVENT_LOOPS", "'\(text)' is not a number from 1 to \(Self.maximumEventLoops)")
+            }
+            self.eventLoops = loops
+        }
         for name in self.clusters.keys.sorted() {
             let variable = "HALO_GATEWAY_CLUSTER_" + name.uppercased().replacingOccurrences(of: "-", with: "_")
             guard let text = environment[variable] else { continue }

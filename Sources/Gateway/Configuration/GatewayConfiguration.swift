@@ -1,3 +1,5 @@
+import NIOCore
+
 /// Everything the gateway is told, from one YAML (or JSON) file: listeners, clusters, which
 /// cluster serves each gRPC service, per-route policy, authentication, JSON presentation, limits
 /// and composition. Keys are snake_case; an unknown key, a wrong type or a bad value fails at
@@ -139,12 +141,21 @@ package struct GatewayConfiguration: Sendable, Decodable {
     package var drainTimeout: Duration = .seconds(10)
     /// gRPC callers passed through to the clusters (`GatewayConfiguration+GRPC.swift`).
     package var grpc = GRPCPassThrough()
+    /// Event loops (threads) serving connections, each with its own pipeline and upstream pools;
+    /// nil: one per core. Fewer than the cores leaves them to other processes on a shared host.
+    package var eventLoops: Int?
 
     package init() {}
 
+    /// More threads than this is a typo, not a deployment.
+    static let maximumEventLoops = 256
+
+    /// The event loops to start: `eventLoops`, or one per core.
+    package var eventLoopCount: Int { self.eventLoops ?? System.coreCount }
+
     static let keys: Set<String> = [
         "listen", "admin", "descriptor_set", "json", "limits", "clusters", "services", "route_defaults", "routes",
-        "authentication", "forwarded_headers", "composition", "drain_timeout", "grpc",
+        "authentication", "forwarded_headers", "composition", "drain_timeout", "grpc", "event_loops",
     ]
 
     package init(from decoder: any Decoder) throws {
@@ -176,6 +187,12 @@ package struct GatewayConfiguration: Sendable, Decodable {
             value.drainTimeout = drain.duration
         }
         value.grpc = try container.decodeIfPresent(GRPCPassThrough.self, forKey: key("grpc")) ?? value.grpc
+        if let loops = try container.decodeIfPresent(Int.self, forKey: key("event_loops")) {
+            guard (1...Self.maximumEventLoops).contains(loops) else {
+                throw ConfigurationError(key: "event_loops", "must be 1 to \(Self.maximumEventLoops)")
+            }
+            value.eventLoops = loops
+        }
         self = value
         try self.validate()
     }

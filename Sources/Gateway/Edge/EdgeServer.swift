@@ -17,6 +17,8 @@ package final class EdgeServer: Sendable {
     package final class LoopContext {
         package let pipeline: any RequestPipeline
         let requestIDs = RequestIDGenerator()
+        /// HTTP/1.1 answers are written into this, one at a time (the loop is one thread).
+        let output = ResponseOutputBuffer()
         /// This loop's open connections, so a drain that runs out of time can close them.
         private var connections: [ObjectIdentifier: any Channel] = [:]
         /// `http.server.open_connections` (Prometheus: `http_server_open_connections`), set by
@@ -123,7 +125,8 @@ package final class EdgeServer: Sendable {
                                 [
                                     ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)),
                                     HTTP1Handler(
-                                        pipeline: context.pipeline, limits: limits, requestIDs: context.requestIDs),
+                                        pipeline: context.pipeline, limits: limits, requestIDs: context.requestIDs,
+                                        output: context.output),
                                 ], position: .after(handlerContext.handler))
                         case .http2:
                             let delegate = HTTP2EdgeDelegate(

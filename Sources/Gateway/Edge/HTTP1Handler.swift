@@ -30,6 +30,8 @@ final class HTTP1Handler: ChannelDuplexHandler, ExchangeSink {
     private let pipeline: any RequestPipeline
     private let limits: EdgeLimits
     private let requestIDs: RequestIDGenerator
+    /// The loop's answer buffer, shared by its connections (one answer is written at a time).
+    private let output: ResponseOutputBuffer
     var state = State.idle
     var keepAlive = true
     /// Parts of pipelined requests that arrived while an earlier one was being answered.
@@ -37,10 +39,14 @@ final class HTTP1Handler: ChannelDuplexHandler, ExchangeSink {
     private var readHeld = false
     var context: ChannelHandlerContext?
 
-    init(pipeline: any RequestPipeline, limits: EdgeLimits, requestIDs: RequestIDGenerator) {
+    init(
+        pipeline: any RequestPipeline, limits: EdgeLimits, requestIDs: RequestIDGenerator,
+        output: ResponseOutputBuffer
+    ) {
         self.pipeline = pipeline
         self.limits = limits
         self.requestIDs = requestIDs
+        self.output = output
     }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
@@ -228,10 +234,10 @@ final class HTTP1Handler: ChannelDuplexHandler, ExchangeSink {
     }
 
     private func write(_ response: GatewayResponse, requestID: String, context: ChannelHandlerContext) {
-        var out = context.channel.allocator.buffer(capacity: 256 + response.body.readableBytes)
+        var out = self.output.take(capacity: 256 + response.body.readableBytes)
         HTTP1ResponseHead.write(response, requestID: requestID, keepAlive: self.keepAlive, into: &out)
-        var body = response.body
-        out.writeBuffer(&body)
+        out.writeImmutableBuffer(response.body)
         context.writeAndFlush(Self.wrapOutboundOut(out), promise: nil)
+        self.output.keep(out)
     }
 }

@@ -25,6 +25,9 @@ package final class GatewayPipeline: RequestPipeline {
     private let allocator = ByteBufferAllocator()
     /// Reused output of the transcoder (capacity kept between requests).
     private var scratch: [UInt8] = []
+    /// Answer bodies: the edge copies an HTTP/1.1 body into its own buffer, so the storage is
+    /// free again for the next answer.
+    private let answerBodies = ResponseOutputBuffer()
     /// Readiness: every required cluster has a healthy endpoint (`/ready`).
     private let isReady: () -> Bool
 
@@ -292,9 +295,10 @@ package final class GatewayPipeline: RequestPipeline {
                             code: .internal, detail: "the backend's answer could not be read", status: 502)))
                 return
             }
-            var body = self.allocator.buffer(capacity: self.scratch.count)
+            var body = self.answerBodies.take(capacity: self.scratch.count)
             body.writeBytes(self.scratch)
             self.respond(exchange, .json(status, body))
+            self.answerBodies.keep(body)
         case .failure(let failure):
             var problem = UpstreamProblem.problem(for: failure)
             if failure.failure.origin == .server, failure.failure.error.code == .invalidArgument,

@@ -128,6 +128,8 @@ extension Connection {
             self.timers.streamOpened()
         } else if let stream = self.stream(streamID) {
             stream.headerBlock.removeAll(keepingCapacity: true)
+            // The last block was handed on whole: one allocation for this one, not one per doubling.
+            stream.headerBlock.reserveCapacity(8)
             stream.headerBlockSize = 0
             stream.headerBlockRejected = false
         }

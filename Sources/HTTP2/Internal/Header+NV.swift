@@ -30,9 +30,18 @@ extension Array where Element == Header {
         -> UnsafeMutableBufferPointer<UInt8>
     {
         let start = offset
-        for byte in string.utf8 {
-            bytes[offset] = byte
-            offset += 1
+        let utf8 = string.utf8
+        // Native strings are contiguous: one copy; others (bridged) byte by byte.
+        let copied = utf8.withContiguousStorageIfAvailable { source -> Int in
+            UnsafeMutableBufferPointer(rebasing: bytes[start...]).initialize(fromContentsOf: source)
+        }
+        if let copied {
+            offset += copied
+        } else {
+            for byte in utf8 {
+                bytes[offset] = byte
+                offset += 1
+            }
         }
         return UnsafeMutableBufferPointer(rebasing: bytes[start..<offset])
     }

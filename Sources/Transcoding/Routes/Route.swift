@@ -1,5 +1,8 @@
 /// One REST route: an HTTP method and path template bound to a gRPC method, from a `google.api.http` rule.
-package struct Route: Sendable {
+///
+/// A class of constants: a lookup hands out the table's own route (one retain) rather than a copy of a
+/// dozen fields.
+package final class Route: Sendable {
     /// Where the request body goes.
     package enum Body: Sendable, Equatable {
         /// No body is accepted.
@@ -30,6 +33,26 @@ package struct Route: Sendable {
     package let file: String
     /// Position among all bindings as declared (the last tie-breaker).
     package let declarationOrder: Int
+
+    init(
+        service: String, method: String, grpcPath: String, httpMethod: String, template: PathTemplate, body: Body,
+        responseBodyField: Int?, inputIndex: Int, outputIndex: Int, serverStreaming: Bool, variableFields: [[Int]],
+        file: String, declarationOrder: Int
+    ) {
+        self.service = service
+        self.method = method
+        self.grpcPath = grpcPath
+        self.httpMethod = httpMethod
+        self.template = template
+        self.body = body
+        self.responseBodyField = responseBodyField
+        self.inputIndex = inputIndex
+        self.outputIndex = outputIndex
+        self.serverStreaming = serverStreaming
+        self.variableFields = variableFields
+        self.file = file
+        self.declarationOrder = declarationOrder
+    }
 
     /// `GET /v1/...` for messages and the admin listing.
     package var summary: String { "\(httpMethod) \(template.text) -> \(service).\(method)" }

@@ -98,27 +98,54 @@ package struct RouteTable: Sendable {
         var values: [String] = []
         values.reserveCapacity(ranges.count)
         for (variable, range) in zip(route.template.variables, ranges) {
-            let raw = pathSegments[range].joined(separator: "/")
+            // One segment (the usual `{id}`) needs no joining.
+            let raw =
+                range.count == 1 ? String(pathSegments[range.lowerBound]) : pathSegments[range].joined(separator: "/")
             values.append(try PercentDecoding.decode(raw, keepingSlashes: variable.isMultiSegment))
         }
         return .matched(route, values)
     }
 
     /// Splits a path into segments, refusing what must never reach a route: a missing leading `/`, empty
-    /// segments, `.` and `..` (also percent-encoded), and paths over the limit.
+    /// segments, `.` and `..` (also percent-encoded), and paths over the limit. One pass over the bytes.
     static func normalise(_ path: Substring, limit: Int) throws(RouteError) -> [Substring] {
-        guard path.utf8.count <= limit else { throw RouteError(.uriTooLong, "request path too long") }
-        guard path.first == "/" else { throw RouteError(.badPath, "request path must start with /") }
-        let segments = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
-        for segment in segments {
-            guard !segment.isEmpty else { throw RouteError(.badPath, "empty path segment") }
-            // Only a segment with a `%` can hide an encoded dot: the others skip the replacing.
-            let decoded =
-                segment.utf8.contains(UInt8(ascii: "%"))
-                ? segment.replacing("%2E", with: ".").replacing("%2e", with: ".") : segment
-            guard decoded != ".", decoded != ".." else { throw RouteError(.badPath, "dot segment in path") }
+        let bytes = path.utf8
+        guard bytes.count <= limit else { throw RouteError(.uriTooLong, "request path too long") }
+        guard bytes.first == UInt8(ascii: "/") else { throw RouteError(.badPath, "request path must start with /") }
+        var segments: [Substring] = []
+        segments.reserveCapacity(8)
+        var start = bytes.index(after: bytes.startIndex)
+        var index = start
+        var hasPercent = false
+        while true {
+            guard index == bytes.endIndex || bytes[index] == UInt8(ascii: "/") else {
+                if bytes[index] == UInt8(ascii: "%") { hasPercent = true }
+                bytes.formIndex(after: &index)
+                continue
+            }
+            // `/` is ASCII, so these byte positions are character boundaries.
+            let segment = path[start..<index]
+            try Self.check(segment, hasPercent: hasPercent)
+            segments.append(segment)
+            guard index != bytes.endIndex else { return segments }
+            start = bytes.index(after: index)
+            index = start
+            hasPercent = false
         }
-        return segments
+    }
+
+    /// Refuses an empty segment and a dot segment, plain or percent-encoded.
+    private static func check(_ segment: Substring, hasPercent: Bool) throws(RouteError) {
+        guard !segment.isEmpty else { throw RouteError(.badPath, "empty path segment") }
+        if hasPercent {
+            // Only a segment with a `%` can hide an encoded dot.
+            let decoded = segment.replacing("%2E", with: ".").replacing("%2e", with: ".")
+            guard decoded != ".", decoded != ".." else { throw RouteError(.badPath, "dot segment in path") }
+            return
+        }
+        let bytes = segment.utf8
+        guard bytes.count <= 2, bytes.allSatisfy({ $0 == UInt8(ascii: ".") }) else { return }
+        throw RouteError(.badPath, "dot segment in path")
     }
 
     /// nil when the two routes match the same paths and nothing orders them; else whether `left` goes first.
