@@ -189,12 +189,14 @@ extension UpstreamStreamTests {
         defer { try? replica.stop() }
         try await withCluster([replica]) { cluster in
             let loop = cluster.loops[0]
-            let (short, _) = try await Self.open(cluster, Self.bidi, deadline: .milliseconds(300))
+            let (short, _) = try await Self.open(cluster, Self.bidi, deadline: .seconds(1))
             let (long, longStream) = try await Self.open(cluster, Self.bidi, deadline: .seconds(30))
-            let (answered, _) = try await Self.open(cluster, Self.bidi, deadline: .seconds(20)) { stream in
-                stream.write(Self.framed("done"), endStream: true)
-            }
-            let watched = try await loop.submit { cluster.pool(on: loop).watchedStreamDeadlines }.get()
+            let (answered, answeredStream) = try await Self.open(cluster, Self.bidi, deadline: .seconds(20))
+            let watched = try await loop.submit {
+                let watched = cluster.pool(on: loop).watchedStreamDeadlines
+                answeredStream.value.write(Self.framed("done"), endStream: true)
+                return watched
+            }.get()
             #expect(watched == 3)
             try await answered.finished.futureResult.get()
             try await short.finished.futureResult.get()
