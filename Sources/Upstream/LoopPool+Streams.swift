@@ -15,7 +15,8 @@ extension LoopPool {
     ) -> UpstreamStream {
         let now = self.eventLoop.now
         let stream = UpstreamStream(
-            path: path, method: method, headers: headers, deadline: deadline, started: now, delegate: delegate)
+            path: path, method: method, headers: headers, deadline: deadline, started: now,
+            maxReplayBytes: self.configuration.retry.maxReplayBytes, delegate: delegate)
         stream.pool = self
         guard !self.isShutDown else {
             self.refuse(stream, .rejected(.noEndpoint, "the cluster is shut down"))
@@ -36,16 +37,14 @@ extension LoopPool {
         stream.admission = admission
         self.activeRequests += 1
         self.retryBudget.requestStarted()
-        stream.deadlineTimer = self.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
-            stream.deadlineTimer = nil
-            stream.end(RPCError(code: .deadlineExceeded, message: "deadline exceeded"))
-        }
+        // One timer per loop for every stream's deadline, not a scheduled task per call.
+        self.streamDeadlines.add(stream, deadline: deadline)
         self.dispatch(stream)
         return stream
     }
 
     private func dispatch(_ stream: UpstreamStream) {
-        switch self.pick(avoiding: nil) {
+        switch self.pick(avoiding: stream.lastEndpoint) {
         case .start(let endpoint, let subchannel):
             self.start(stream, on: endpoint, subchannel)
         case .wait:
@@ -58,7 +57,12 @@ extension LoopPool {
             }
             self.pendingStreams.append(stream)
         case .unavailable:
-            self.finish(stream, .failed(.rejected(.noEndpoint, "no healthy endpoint", retryAfter: .seconds(1))))
+            if let failure = stream.lastFailure {
+                self.finish(
+                    stream, .failed(UpstreamFailure(reason: .callFailed, failure: failure, attempts: stream.attempts)))
+            } else {
+                self.finish(stream, .failed(.rejected(.noEndpoint, "no healthy endpoint", retryAfter: .seconds(1))))
+            }
         }
     }
 
@@ -73,12 +77,16 @@ extension LoopPool {
             return
         }
         stream.endpointAdmission = endpointAdmission
+        stream.attempts += 1
         guard
             let call = subchannel.passThroughCall(
                 path: stream.path, headers: stream.headers, deadline: stream.deadline, delegate: stream)
         else {
-            self.finish(
-                stream, .failed(.rejected(.noEndpoint, "the connection took no stream", retryAfter: .seconds(1))))
+            // Nothing was sent: another endpoint may take it.
+            let failure = CallFailure(
+                RPCError(code: .unavailable, message: "the connection took no stream"), origin: .local,
+                processing: .notSent)
+            self.attemptFailed(stream, failure, on: endpoint)
             return
         }
         endpoint.inFlight += 1
@@ -90,10 +98,60 @@ extension LoopPool {
         if call.isWritable, !call.isFinished { stream.passThroughCall(call, writabilityChanged: true) }
     }
 
+    /// An attempt ended without a status: the call goes again on another endpoint if the backend
+    /// surely never processed it and it can be replayed whole (`UpstreamStream`), else it ends.
+    /// `endpoint` took the attempt's stream if the call is `.attempting`; else no stream was had.
+    func attemptFailed(_ stream: UpstreamStream, _ failure: CallFailure, on endpoint: EndpointSlot) {
+        let streamTaken: Bool
+        switch stream.phase {
+        case .attempting: streamTaken = true
+        case .pending: streamTaken = false
+        case .finished: return
+        }
+        let resend = self.mayResend(stream, after: failure)
+        if resend || !streamTaken {
+            // The endpoint never saw it: nothing for outlier detection or its breaker (a probe
+            // is given back). `finish` does this itself for an attempt that had a stream.
+            if stream.endpointAdmission == .probe { endpoint.breaker?.probeAbandoned() }
+            stream.endpointAdmission = nil
+        }
+        guard resend else {
+            if streamTaken {
+                self.finish(
+                    stream, .failed(UpstreamFailure(reason: .callFailed, failure: failure, attempts: stream.attempts)))
+            } else {
+                // Capacity here, not the backend's health: not for the breakers.
+                self.finish(
+                    stream,
+                    .failed(.rejected(.noEndpoint, failure.error.message, retryAfter: .seconds(1))))
+            }
+            return
+        }
+        if streamTaken { endpoint.inFlight -= 1 }
+        stream.lastEndpoint = endpoint
+        stream.lastFailure = failure
+        stream.phase = .pending
+        stream.waitingWrites = stream.replay
+        self.metrics.retried()
+        self.dispatch(stream)
+        if streamTaken { self.dispatchPending() }
+    }
+
+    /// The REST path's rule for a request the server never processed (`LoopPool.retry`): sent
+    /// again at once, outside the retry budget (it cost the server nothing), within the policy's
+    /// `maxAttempts` and the deadline. A pass-through call is never retried after it may have
+    /// been processed: the gateway does not know whether its method is idempotent.
+    private func mayResend(_ stream: UpstreamStream, after failure: CallFailure) -> Bool {
+        guard !self.isShutDown, !failure.mayHaveBeenProcessed, stream.isReplayable else { return false }
+        guard self.configuration.retry.allowsRetry(after: failure, attempt: stream.attempts, method: stream.method)
+        else { return false }
+        return self.eventLoop.now < stream.deadline
+    }
+
     /// Starts waiting pass-through calls while connections have free streams.
     func dispatchPendingStreams() {
         while let stream = self.pendingStreams.first {
-            guard case .start(let endpoint, let subchannel) = self.pick(avoiding: nil) else { return }
+            guard case .start(let endpoint, let subchannel) = self.pick(avoiding: stream.lastEndpoint) else { return }
             self.pendingStreams.removeFirst()
             self.start(stream, on: endpoint, subchannel)
         }
@@ -128,9 +186,9 @@ extension LoopPool {
             endpoint = slot
         }
         stream.phase = .finished
-        stream.deadlineTimer?.cancel()
-        stream.deadlineTimer = nil
+        self.streamDeadlines.remove(stream)
         stream.waitingWrites = []
+        stream.dropReplay()
         self.activeRequests -= 1
         self.retryBudget.requestFinished()
 

@@ -19,9 +19,13 @@ package final class LoopPool {
     var retryBudget: RetryBudget
     /// Calls admitted and not yet answered.
     package internal(set) var activeRequests = 0
+    /// Pass-through calls whose deadline is watched now (one queue and timer per loop).
+    package var watchedStreamDeadlines: Int { self.streamDeadlines.count }
     var pending = CircularBuffer<UpstreamCall>()
     /// Pass-through calls waiting for a free stream (`LoopPool+Streams.swift`).
     var pendingStreams = CircularBuffer<UpstreamStream>()
+    /// The deadlines of this loop's pass-through calls, with one timer for all of them.
+    let streamDeadlines: DeadlineQueue<UpstreamStream>
     var picker: EndpointPicker
     var ejectionDecay: Scheduled<Void>?
     var isShutDown = false
@@ -36,6 +40,7 @@ package final class LoopPool {
         self.breaker = CircuitBreaker(configuration: configuration.circuitBreaker)
         self.picker = EndpointPicker(policy: configuration.loadBalancing)
         self.deadlineMargin = TimeAmount(configuration.deadlineMargin)
+        self.streamDeadlines = DeadlineQueue(eventLoop: eventLoop)
         self.retryBudget = RetryBudget(
             share: configuration.retry.budgetShare, minimum: configuration.retry.minRetryConcurrency)
     }

@@ -19,6 +19,10 @@ package struct RetryPolicy: Sendable, Hashable {
     package var budgetShare = 0.2
     /// ...but this many are always allowed.
     package var minRetryConcurrency = 3
+    /// A pass-through call keeps its request bytes, to send them again, only up to this size
+    /// (its whole request: a unary or server-streaming call), and only until the first response
+    /// byte.
+    package var maxReplayBytes = 64 * 1024
 
     package init() {}
 

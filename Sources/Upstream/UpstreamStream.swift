@@ -19,10 +19,16 @@ package protocol UpstreamStreamDelegate: AnyObject {
 /// breaker, outlier detection and metrics when it ends. Any of the four call kinds: the request
 /// and response are streams of bytes (framed messages) that flow as the two sides allow.
 ///
-/// Use it only on its pool's loop. It is never retried: its request bytes stream through and are
-/// not kept. While it waits for a stream it holds what was written (the writer sees it unwritable
-/// and keeps its own peer's window closed, so that is bounded by one window).
-package final class UpstreamStream: PassThroughCallDelegate {
+/// Use it only on its pool's loop. While it waits for a stream it holds what was written (the
+/// writer sees it unwritable and keeps its own peer's window closed, so that is bounded by one
+/// window).
+///
+/// It is sent again, on another endpoint and within its deadline, only when the backend surely
+/// never processed it (refused stream, past GOAWAY's last stream id, no stream to be had), its
+/// whole request has been written and kept (at most the retry policy's `maxReplayBytes`: unary
+/// and server-streaming calls), and no response byte has reached its owner. Its request bytes are
+/// kept for that until the first response byte, or until they outgrow the limit.
+package final class UpstreamStream: PassThroughCallDelegate, DeadlineWatched {
     /// How the call ended.
     package enum End {
         /// The backend's status and trailers (the whole response when `trailersOnly`).
@@ -53,12 +59,26 @@ package final class UpstreamStream: PassThroughCallDelegate {
     private var delegate: (any UpstreamStreamDelegate)?
     /// Writes made while waiting for a stream, sent when it opens.
     var waitingWrites: [(ByteBuffer, endStream: Bool)] = []
-    var deadlineTimer: Scheduled<Void>?
+    /// Every write since the call began, while it may still be sent again (`isReplayable`).
+    var replay: [(ByteBuffer, endStream: Bool)] = []
+    private var replayBytes = 0
+    private let maxReplayBytes: Int
+    /// False once the request outgrew `maxReplayBytes` or a response byte arrived.
+    private var keepsReplay = true
+    private var requestEnded = false
+    /// Attempts started (an attempt whose connection took no stream counts).
+    var attempts = 0
+    /// The endpoint of the last failed attempt, which a retry avoids, and how it failed.
+    var lastEndpoint: EndpointSlot?
+    var lastFailure: CallFailure?
+    /// Its place in the pool's deadline queue (`DeadlineWatched`).
+    package var deadlineSlot = -1
 
     init(
         path: String, method: MethodDescriptor, headers: [Header], deadline: NIODeadline, started: NIODeadline,
-        delegate: any UpstreamStreamDelegate
+        maxReplayBytes: Int, delegate: any UpstreamStreamDelegate
     ) {
+        self.maxReplayBytes = maxReplayBytes
         self.path = path
         self.method = method
         self.headers = headers
@@ -78,13 +98,37 @@ package final class UpstreamStream: PassThroughCallDelegate {
         return false
     }
 
+    /// Whether the call may be sent again: its whole request is kept and nothing came back.
+    var isReplayable: Bool { self.keepsReplay && self.requestEnded }
+
     /// Sends request DATA (framed messages as received); `endStream` ends the request side.
     package func write(_ data: ByteBuffer, endStream: Bool) {
+        if case .finished = self.phase { return }
+        if endStream { self.requestEnded = true }
+        if self.keepsReplay {
+            self.replayBytes += data.readableBytes
+            if self.replayBytes <= self.maxReplayBytes {
+                self.replay.append((data, endStream))
+            } else {
+                self.dropReplay()
+            }
+        }
         switch self.phase {
         case .pending: self.waitingWrites.append((data, endStream))
         case .attempting(let call, _): call.write(data, endStream: endStream)
         case .finished: return
         }
+    }
+
+    /// The request will not be sent again: its bytes are let go.
+    func dropReplay() {
+        self.keepsReplay = false
+        self.replay = []
+    }
+
+    /// The deadline came (from the pool's `DeadlineQueue`): the call ends DEADLINE_EXCEEDED.
+    package func deadlinePassed() {
+        self.end(RPCError(code: .deadlineExceeded, message: "deadline exceeded"))
     }
 
     /// Reopens `bytes` of the backend's window: that much response DATA has been passed on.
@@ -107,7 +151,7 @@ package final class UpstreamStream: PassThroughCallDelegate {
                 .failed(
                     UpstreamFailure(
                         reason: .callFailed, failure: CallFailure(error, origin: .local, processing: .notSent),
-                        attempts: 0)))
+                        attempts: self.attempts)))
         case .attempting(let call, _):
             // The call reports its end through `passThroughCall(_:finished:)`.
             call.cancel(error)
@@ -126,10 +170,13 @@ package final class UpstreamStream: PassThroughCallDelegate {
     // MARK: PassThroughCallDelegate
 
     package func passThroughCall(_ call: PassThroughCall, receivedHead headers: [Header]) {
+        // The response has begun: from here the call is never sent again.
+        self.dropReplay()
         self.delegate?.upstreamStream(self, receivedHead: headers)
     }
 
     package func passThroughCall(_ call: PassThroughCall, receivedData data: ByteBuffer) {
+        self.dropReplay()
         guard let delegate = self.delegate else {
             call.consume(data.readableBytes)
             return
@@ -138,12 +185,12 @@ package final class UpstreamStream: PassThroughCallDelegate {
     }
 
     package func passThroughCall(_ call: PassThroughCall, finished end: PassThroughCall.End) {
-        guard case .attempting = self.phase else { return }
+        guard case .attempting(let current, let endpoint) = self.phase, current === call else { return }
         switch end {
         case .status(let code, let trailers, let trailersOnly):
             self.pool?.finish(self, .status(code, trailers: trailers, trailersOnly: trailersOnly))
         case .failed(let failure):
-            self.pool?.finish(self, .failed(UpstreamFailure(reason: .callFailed, failure: failure, attempts: 1)))
+            self.pool?.attemptFailed(self, failure, on: endpoint)
         }
     }
 

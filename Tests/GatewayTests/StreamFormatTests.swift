@@ -50,10 +50,34 @@ struct StreamFormatTests {
     }
 
     @Test func theTrailerFrameIsAHeaderBlockAfterFlag0x80() {
-        let frame = GRPCWebFormat.trailerFrame([("grpc-status", "0"), ("X-Extra", "v")])
-        let block = "grpc-status: 0\r\nx-extra: v\r\n"
-        var expected = ByteBuffer(bytes: [0x80, 0, 0, 0, UInt8(block.utf8.count)])
-        expected.writeString(block)
-        #expect(frame == expected)
+        for format in [GRPCWebFormat.binary, .text] {
+            let frame = format.trailerFrame([("grpc-status", "0"), ("X-Extra", "v")])
+            let block = "grpc-status: 0\r\nx-extra: v\r\n"
+            var expected = ByteBuffer(bytes: [0x80, 0, 0, 0, UInt8(block.utf8.count)])
+            expected.writeString(block)
+            #expect(frame == expected)
+        }
+    }
+
+    /// PROTOCOL-WEB.md: in text mode the frame is base64 as a whole, so binary metadata skips its
+    /// own base64 (padded or not, as gRPC sends it); binary mode passes values as received.
+    @Test func binaryTrailersAreRawBytesInTextModeOnly() {
+        let fields = [("grpc-status", "0"), ("x-detail-bin", "AAH/"), ("x-short-bin", "AQ"), ("x-text", "AQ")]
+        let text = GRPCWebFormat.text.trailerFrame(fields)
+        var block = ByteBuffer(string: "grpc-status: 0\r\nx-detail-bin: ")
+        block.writeBytes([0x00, 0x01, 0xFF])
+        block.writeString("\r\nx-short-bin: ")
+        block.writeBytes([0x01])
+        block.writeString("\r\nx-text: AQ\r\n")
+        var expected = ByteBuffer(bytes: [0x80, 0, 0, 0, UInt8(block.readableBytes)])
+        expected.writeBuffer(&block)
+        #expect(text == expected)
+
+        let binary = GRPCWebFormat.binary.trailerFrame(fields)
+        let asReceived = "grpc-status: 0\r\nx-detail-bin: AAH/\r\nx-short-bin: AQ\r\nx-text: AQ\r\n"
+        #expect(binary.getString(at: 5, length: binary.readableBytes - 5) == asReceived)
+        // A value that is not base64 goes as received.
+        let odd = GRPCWebFormat.text.trailerFrame([("x-odd-bin", "not base64!")])
+        #expect(odd.getString(at: 5, length: odd.readableBytes - 5) == "x-odd-bin: not base64!\r\n")
     }
 }

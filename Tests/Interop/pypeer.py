@@ -1,6 +1,7 @@
 """halo.testing.v1.TestService written with Python's grpcio: the server our client is tested against.
 
-Same semantics as `halo-rpc-interop serve` (see protos/halo/testing/v1/testing.proto). It also
+Same semantics as `halo-rpc-interop serve` (see protos/halo/testing/v1/testing.proto), and Unary
+echoes request metadata named `x-trailer-*` as trailing metadata. It also
 records what each call looked like on the server side (metadata, deadline, how it ended) so the
 tests can check what our client put on the wire, not only what it reports.
 """
@@ -93,6 +94,11 @@ def make_servicer(pb2, pb2_grpc, recorder):
                     return pb2.EchoResponse()
             self._fail_if_asked(request, context)
             record.ended = "ok"
+            # Request metadata named x-trailer-* comes back as trailing metadata (-bin values as
+            # the bytes they decode to): what a proxy does with trailers is seen end to end.
+            context.set_trailing_metadata(
+                [(key, value) for key, value in context.invocation_metadata() if key.startswith("x-trailer-")]
+            )
             return pb2.EchoResponse(
                 message=request.message,
                 payload=request.payload,

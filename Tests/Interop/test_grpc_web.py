@@ -6,12 +6,15 @@ PROTOCOL-WEB.md, over HTTP/1.1 and HTTP/2 (httpx)."""
 
 import base64
 import struct
+import time
 import uuid
 
 import grpc
 import httpx
+import jwt
 import pytest
 import sonora.client
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from test_grpc_passthrough import PassThroughStack, backend, doomed_backend, gateway_config  # noqa: F401
 
@@ -59,6 +62,16 @@ def trailers(payload):
             name, value = line.split(":", 1)
             assert name == name.lower(), "trailer names are lower-case"
             fields[name] = value.strip()
+    return fields
+
+
+def raw_trailers(payload):
+    """The trailer block as name -> value bytes (binary values are not ASCII)."""
+    fields = {}
+    for line in payload.split(b"\r\n"):
+        if line:
+            name, value = line.split(b": ", 1)
+            fields[name.decode("ascii")] = value
     return fields
 
 
@@ -197,3 +210,89 @@ def test_identity_comes_from_the_token_only(stack, stubs):
     known = call(stack, "Unary", request, headers={**forged, "authorization": f"Bearer {account['access_token']}"})
     seen = stubs.pb2.EchoResponse.FromString(frames(known.content)[0][1]).metadata
     assert seen["x-halo-user-id"] == account["user"]["id"]
+
+
+@pytest.fixture(scope="module")
+def pypeer_gateway(stack, py_peer):
+    """A second gateway on the same services whose TestService is the grpcio peer (it can send
+    trailing metadata)."""
+    port, _ = stack.start_second_gateway("pypeer-gateway", gateway_config(py_peer.address, "optional"))
+    yield f"http://127.0.0.1:{port}"
+    stack.stop_process("pypeer-gateway")
+
+
+def test_text_mode_trailers_carry_binary_metadata_as_raw_bytes(pypeer_gateway, stubs):
+    """PROTOCOL-WEB.md: in text mode the extra base64 of binary metadata is skipped (the frame is
+    base64 as a whole); in binary mode trailers pass as received."""
+    detail = bytes([0x00, 0x01, 0xFF, 0x41]) * 5
+    request = frame(stubs.pb2.EchoRequest(message="bin").SerializeToString())
+    headers = {
+        "x-grpc-web": "1", "x-trailer-detail-bin": base64.b64encode(detail).decode(), "x-trailer-note": "plain",
+    }
+    with httpx.Client(base_url=pypeer_gateway, timeout=10) as client:
+        text = client.post(
+            PATH + "Unary", content=base64.b64encode(request),
+            headers={**headers, "content-type": "application/grpc-web-text"},
+        )
+        binary = client.post(
+            PATH + "Unary", content=request, headers={**headers, "content-type": "application/grpc-web+proto"}
+        )
+    assert text.status_code == 200 and binary.status_code == 200
+    parts = frames(decode_text(text.content))
+    assert [flags for flags, _ in parts] == [0x00, 0x80]
+    fields = raw_trailers(parts[1][1])
+    assert fields["grpc-status"] == b"0"
+    assert fields["x-trailer-detail-bin"] == detail
+    assert fields["x-trailer-note"] == b"plain"
+    parts = frames(binary.content)
+    fields = raw_trailers(parts[1][1])
+    sent = fields["x-trailer-detail-bin"]
+    assert base64.b64decode(sent + b"=" * (-len(sent) % 4)) == detail
+    assert fields["x-trailer-note"] == b"plain"
+
+
+def test_an_unknown_key_is_unauthenticated_as_a_grpc_web_status(stack):
+    """After the JWKS refetch the key is still unknown: a gRPC-Web status, not a problem body."""
+    claims = {"sub": str(uuid.uuid4()), "iss": "halo-auth", "aud": "halo", "exp": int(time.time()) + 600}
+    token = jwt.encode(claims, Ed25519PrivateKey.generate(), algorithm="EdDSA", headers={"kid": "rotated", "typ": "at+jwt"})
+    response = call(stack, "Unary", frame(b""), headers={"authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/grpc-web+proto"
+    assert response.headers["grpc-status"] == str(grpc.StatusCode.UNAUTHENTICATED.value[0])
+    assert response.content == b""
+
+
+def test_keys_that_cannot_be_fetched_are_unavailable_as_a_grpc_status(stack, stubs):
+    """A gateway that starts while the auth service is down has no keys; a token then makes it
+    refetch the JWKS, which fails: gRPC-Web and gRPC callers get UNAVAILABLE as a gRPC status
+    (retry later), not a REST problem body."""
+    name = uuid.uuid4().hex[:12]
+    status, _, account = stack.request(
+        "POST", "/api/v1/auth/register",
+        {"email": f"{name}@example.com", "username": f"u{name}", "password": "correct horse battery"},
+    )
+    assert status == 201
+    token = account["access_token"]
+    stack.stop_process("auth", sig="kill")
+    try:
+        port, _ = stack.start_second_gateway("keyless-gateway", gateway_config("127.0.0.1:1", "optional"))
+        request = frame(stubs.pb2.EchoRequest(message="who").SerializeToString())
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            response = client.post(
+                "/halo.video.v1.VideoService/GetVideo", content=request,
+                headers={"content-type": "application/grpc-web", "authorization": f"Bearer {token}"},
+            )
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == "application/grpc-web+proto"
+        assert response.headers["grpc-status"] == str(grpc.StatusCode.UNAVAILABLE.value[0])
+        assert response.headers["retry-after"] == "1"
+        assert response.content == b""
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            get_video = channel.unary_unary("/halo.video.v1.VideoService/GetVideo")
+            with pytest.raises(grpc.RpcError) as failure:
+                get_video(b"", metadata=[("authorization", f"Bearer {token}")], timeout=5)
+        assert failure.value.code() == grpc.StatusCode.UNAVAILABLE
+        assert "cannot be fetched" in failure.value.details()
+    finally:
+        stack.stop_process("keyless-gateway")
+        stack.start_service("auth")

@@ -180,3 +180,41 @@ struct UpstreamStreamTests {
         }
     }
 }
+
+extension UpstreamStreamTests {
+    /// A loop's pass-through calls share one deadline queue (one timer), not a scheduled task
+    /// each: every admitted call is in it until it ends, and each still ends at its own deadline.
+    @Test func oneDeadlineQueuePerLoopWatchesEveryStream() async throws {
+        let replica = try Replica()
+        defer { try? replica.stop() }
+        try await withCluster([replica]) { cluster in
+            let loop = cluster.loops[0]
+            let (short, _) = try await Self.open(cluster, Self.bidi, deadline: .seconds(1))
+            let (long, longStream) = try await Self.open(cluster, Self.bidi, deadline: .seconds(30))
+            let (answered, answeredStream) = try await Self.open(cluster, Self.bidi, deadline: .seconds(20))
+            let watched = try await loop.submit {
+                let watched = cluster.pool(on: loop).watchedStreamDeadlines
+                answeredStream.value.write(Self.framed("done"), endStream: true)
+                return watched
+            }.get()
+            #expect(watched == 3)
+            try await answered.finished.futureResult.get()
+            try await short.finished.futureResult.get()
+            guard case .failed(let failure) = short.end else {
+                Issue.record("expected DEADLINE_EXCEEDED: \(String(describing: short.end))")
+                return
+            }
+            #expect(failure.code == .deadlineExceeded)
+            let (left, end) = try await loop.submit {
+                let left = cluster.pool(on: loop).watchedStreamDeadlines
+                longStream.value.cancel()
+                defer { long.complete() }
+                return (left, long.end)
+            }.get()
+            #expect(left == 1, "the answered and the expired calls left the queue")
+            #expect(end == nil)
+            let after = try await loop.submit { cluster.pool(on: loop).watchedStreamDeadlines }.get()
+            #expect(after == 0)
+        }
+    }
+}

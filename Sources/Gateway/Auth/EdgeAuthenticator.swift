@@ -51,6 +51,16 @@ final class EdgeAuthenticator {
     /// Whether any key is known (before the first JWKS fetch, none is).
     var hasKeys: Bool { self.verifier.keys.count > 0 }
 
+    /// After a JWKS refetch that left a token's key unknown: whether the answer is that keys
+    /// cannot be had now (UNAVAILABLE, 503: try again) rather than that the key is unknown
+    /// (UNAUTHENTICATED, 401). Only when this fetch failed and no key is known at all: with known
+    /// keys, an outage keeps serving them and a key outside them is refused. One rule for REST,
+    /// gRPC-Web and gRPC callers.
+    func keysUnavailable(fetched: Bool) -> Bool { !fetched && !self.hasKeys }
+
+    /// The detail of a `keysUnavailable` answer.
+    static let keysUnavailableDetail = "token keys cannot be fetched now; try again"
+
     /// New keys from a JWKS fetch; cached verifications are dropped (a key may have been retired).
     func replaceKeys(_ keys: TokenKeySet) {
         self.verifier.keys = keys

@@ -28,11 +28,9 @@ final class GRPCPassThroughStream: StreamHandler, UpstreamStreamDelegate {
 
     /// What is known of the call once its head is read.
     private struct Call {
-        var service: String
+        var route: GRPCRoute
         var path: String
-        var cluster: String
         var headers: [Header]
-        var policy: GatewayConfiguration.GRPCAuthPolicy
         var token: Substring?
         var deadline: NIODeadline
     }
@@ -84,22 +82,22 @@ final class GRPCPassThroughStream: StreamHandler, UpstreamStreamDelegate {
             default: break
             }
         }
-        guard let path, let service = Self.service(of: path) else {
-            self.answer(.unimplemented, "the path is not /package.Service/Method")
+        guard let path, let route = self.pipeline.grpcRoute(path: path) else {
+            if let path, let service = Self.service(of: path) {
+                self.answer(.unimplemented, "unknown service \(service)")
+            } else {
+                self.answer(.unimplemented, "the path is not /package.Service/Method")
+            }
             return
         }
-        guard let cluster = configuration.services[service] else {
-            self.answer(.unimplemented, "unknown service \(service)")
-            return
-        }
-        let policy = configuration.grpc.auth(for: service)
+        let policy = route.policy
         var forwarded = Self.forwardedHeaders(headers, policy: policy)
         self.path = path
         self.requestID = self.requestIDs.requestID(echoing: requestID)
         forwarded.append(Header("x-request-id", self.requestID))
         let budget = min(timeout ?? configuration.grpc.defaultTimeout, configuration.grpc.maxTimeout)
         var call = Call(
-            service: service, path: path, cluster: cluster, headers: forwarded, policy: policy, token: nil,
+            route: route, path: path, headers: forwarded, token: nil,
             deadline: stream.eventLoop.now + TimeAmount(budget))
         if policy != .trusted, policy != .none, authorization != nil {
             guard authorizationCount == 1, let token = Self.bearerToken(authorization!) else {
@@ -109,7 +107,7 @@ final class GRPCPassThroughStream: StreamHandler, UpstreamStreamDelegate {
             call.token = token
         }
         if endStream { self.early.append((ByteBuffer(), true)) }
-        self.authorize(call, keysFetched: false)
+        self.authorize(call, refetch: nil)
     }
 
     func streamReceivedData(_ stream: HTTP2.Stream, data: ByteBuffer) {
@@ -153,10 +151,11 @@ final class GRPCPassThroughStream: StreamHandler, UpstreamStreamDelegate {
 
     // MARK: Authentication
 
-    /// Applies the service's auth policy, then starts the backend call.
-    private func authorize(_ call: Call, keysFetched: Bool) {
+    /// Applies the service's auth policy, then starts the backend call. `refetch` is nil until
+    /// an unknown key made the JWKS be fetched again, then whether that fetch brought keys.
+    private func authorize(_ call: Call, refetch: Bool?) {
         var call = call
-        switch call.policy {
+        switch call.route.policy {
         case .trusted, .none:
             break
         case .required, .optional:
@@ -165,15 +164,20 @@ final class GRPCPassThroughStream: StreamHandler, UpstreamStreamDelegate {
                 switch self.pipeline.authenticator.verify(token) {
                 case .user(let verified):
                     identity = verified
-                case .unknownKey where !keysFetched && self.pipeline.jwks != nil:
+                case .unknownKey where refetch == nil && self.pipeline.jwks != nil:
                     self.state = .awaitingKeys(call)
-                    self.pipeline.jwks!.refresh(authenticator: self.pipeline.authenticator) { _ in
+                    self.pipeline.jwks!.refresh(authenticator: self.pipeline.authenticator) { fetched in
                         guard case .awaitingKeys(let waiting) = self.state else { return }
-                        self.authorize(waiting, keysFetched: true)
+                        self.authorize(waiting, refetch: fetched)
                     }
                     return
                 case .unknownKey:
-                    self.answer(.unauthenticated, "token key id is not known")
+                    if let fetched = refetch, self.pipeline.authenticator.keysUnavailable(fetched: fetched) {
+                        self.answer(
+                            .unavailable, EdgeAuthenticator.keysUnavailableDetail, extra: [Header("retry-after", "1")])
+                    } else {
+                        self.answer(.unauthenticated, "token key id is not known")
+                    }
                     return
                 case .refused(let reason):
                     self.answer(.unauthenticated, reason)
@@ -182,7 +186,7 @@ final class GRPCPassThroughStream: StreamHandler, UpstreamStreamDelegate {
                     break
                 }
             }
-            if call.policy == .required, identity.userID == nil {
+            if call.route.policy == .required, identity.userID == nil {
                 self.answer(.unauthenticated, "authentication required")
                 return
             }
@@ -197,15 +201,14 @@ final class GRPCPassThroughStream: StreamHandler, UpstreamStreamDelegate {
     }
 
     private func start(_ call: Call) {
-        guard let pool = self.pipeline.pool(call.cluster) else {
+        guard let pool = self.pipeline.pool(call.route.cluster) else {
             self.answer(.unavailable, "no backend for this service")
             return
         }
-        let method = self.pipeline.grpcMethod(path: call.path, service: call.service)
         // Events may arrive before `stream` returns (a refusal made at once): the state says so.
         self.state = .awaitingHead
         let upstream = pool.stream(
-            path: call.path, method: method, headers: call.headers, deadline: call.deadline, delegate: self)
+            path: call.path, method: call.route.method, headers: call.headers, deadline: call.deadline, delegate: self)
         guard !upstream.isFinished, case .awaitingHead = self.state else { return }
         self.state = .proxying(upstream)
         let early = self.early
@@ -260,12 +263,11 @@ final class GRPCPassThroughStream: StreamHandler, UpstreamStreamDelegate {
         self.releaseRequestWindow()
         switch end {
         case .status(_, let trailers, let trailersOnly):
-            var fields: [Header] = []
-            fields.reserveCapacity(trailers.count)
-            for header in trailers where Self.passesBack(header) && (trailersOnly || !header.name.hasPrefix(":")) {
-                fields.append(header)
+            let passes = { (header: Header) in
+                Self.passesBack(header) && (trailersOnly || header.name.utf8.first != UInt8(ascii: ":"))
             }
-            client.sendTrailers(fields)
+            // Usually every field passes: the backend's list goes back as it is, not copied.
+            client.sendTrailers(trailers.allSatisfy(passes) ? trailers : trailers.filter(passes))
         case .failed(let failure):
             if self.responseStarted, !self.cursor.isAtBoundary {
                 // Part of a message went out: a status now would read as a truncated message.
@@ -290,12 +292,13 @@ final class GRPCPassThroughStream: StreamHandler, UpstreamStreamDelegate {
     }
 
     /// Ends the call here, before any backend call, with a trailers-only response.
-    private func answer(_ code: RPCError.Code, _ message: String) {
+    private func answer(_ code: RPCError.Code, _ message: String, extra: [Header] = []) {
         self.state = .done
         self.log(code)
         for (data, _) in self.early where data.readableBytes > 0 { self.client?.consume(data.readableBytes) }
         self.early = []
         var fields = Self.status(code, message, headOnly: true)
+        fields.append(contentsOf: extra)
         if !self.requestID.isEmpty { fields.append(Header("x-request-id", self.requestID)) }
         self.client?.sendTrailers(fields)
     }

@@ -97,7 +97,7 @@ final class GRPCWebCall: UpstreamStreamDelegate {
             self.pipeline.respond(self.exchange, GatewayResponse(status: 200, headers: head))
             return
         }
-        let frame = GRPCWebFormat.trailerFrame(fields)
+        let frame = self.format.trailerFrame(fields)
         let part = self.format == .text ? GRPCWebText.encode(frame) : frame
         self.bytesOut += part.readableBytes
         self.exchange.stream(part)

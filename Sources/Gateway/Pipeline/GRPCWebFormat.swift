@@ -61,12 +61,22 @@ enum GRPCWebFormat: Sendable, Hashable {
     }
 
     /// The trailer frame: flag 0x80, the length, then `name: value\r\n` lines (lower-case names).
-    static func trailerFrame(_ fields: [(name: String, value: String)]) -> ByteBuffer {
+    ///
+    /// In text mode the whole frame is base64-encoded on its way out, so binary metadata skips
+    /// its own base64 (PROTOCOL-WEB.md, "Text-encoded (response) streams", 3): a `-bin` value,
+    /// which gRPC carries base64-encoded (padded or not), goes in as its raw bytes. In binary
+    /// mode every value goes as received.
+    func trailerFrame(_ fields: [(name: String, value: String)]) -> ByteBuffer {
         var block = ByteBuffer()
         for (name, value) in fields {
-            block.writeString(name.lowercased())
+            let name = name.lowercased()
+            block.writeString(name)
             block.writeStaticString(": ")
-            block.writeString(value)
+            if self == .text, name.hasSuffix("-bin"), let raw = Self.decodeBinaryHeader(value) {
+                block.writeBytes(raw)
+            } else {
+                block.writeString(value)
+            }
             block.writeStaticString("\r\n")
         }
         var frame = ByteBuffer()
@@ -75,6 +85,21 @@ enum GRPCWebFormat: Sendable, Hashable {
         frame.writeInteger(UInt32(block.readableBytes))
         frame.writeBuffer(&block)
         return frame
+    }
+}
+
+extension GRPCWebFormat {
+    /// The bytes of a `-bin` header value: base64, with or without padding (gRPC's HTTP/2
+    /// mapping lets senders leave it out); nil when it is not base64.
+    static func decodeBinaryHeader(_ value: String) -> Data? {
+        var text = value.trimmingCharacters(in: .whitespaces)
+        switch text.utf8.count % 4 {
+        case 2: text += "=="
+        case 3: text += "="
+        case 1: return nil
+        default: break
+        }
+        return Data(base64Encoded: text)
     }
 }
 

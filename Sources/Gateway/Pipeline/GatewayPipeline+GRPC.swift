@@ -18,16 +18,26 @@ extension GatewayPipeline: GRPCStreamSource {
         GRPCPassThroughStream(pipeline: self, requestIDs: requestIDs)
     }
 
-    /// The method of a pass-through `:path`, made once per path (metrics key on it).
-    func grpcMethod(path: String, service: String) -> MethodDescriptor {
-        if let method = self.grpcMethods[path] { return method }
-        let name = path[path.index(after: path.lastIndex(of: "/")!)...]
-        guard self.grpcMethods.count < Self.maxGRPCMethods else {
-            return MethodDescriptor(service: service, method: "*")
+    /// The route of a pass-through `:path` (gRPC or gRPC-Web), made once per path and kept until
+    /// the next reload; nil when the path is not `/package.Service/Method` or names a service no
+    /// cluster serves (those are not kept: callers choose paths).
+    func grpcRoute(path: String) -> GRPCRoute? {
+        if let route = self.grpcRoutes[path] { return route }
+        let configuration = self.state.configuration
+        guard let service = GRPCPassThroughStream.service(of: path), let cluster = configuration.services[service]
+        else { return nil }
+        let policy = configuration.grpc.auth(for: service)
+        guard self.grpcRoutes.count < Self.maxGRPCMethods else {
+            // Past the bound, calls are named by their service's `*` in metrics, and not kept.
+            return GRPCRoute(
+                service: service, cluster: cluster, policy: policy,
+                method: MethodDescriptor(service: service, method: "*"))
         }
+        let name = path[path.index(after: path.lastIndex(of: "/")!)...]
         let method = MethodDescriptor(service: service, method: String(name), kind: .bidirectionalStreaming)
-        self.grpcMethods[path] = method
-        return method
+        let route = GRPCRoute(service: service, cluster: cluster, policy: policy, method: method)
+        self.grpcRoutes[path] = route
+        return route
     }
 
     /// The access log line of a pass-through call (the REST lines' fields, with the gRPC status).

@@ -18,12 +18,10 @@ extension GatewayPipeline {
             let format = GRPCWebFormat(contentType: contentType)
         else { return nil }
         let configuration = self.state.configuration
-        guard let service = GRPCPassThroughStream.service(of: String(request.path)),
-            configuration.services[service] != nil
-        else {
+        guard let route = self.grpcRoute(path: String(request.path)) else {
             return self.reject(exchange, Self.grpcWebStatus(format, .unimplemented, "unknown service"))
         }
-        let policy = configuration.grpc.auth(for: service)
+        let policy = route.policy
         guard policy == .required || policy == .optional else {
             return .readBody(limit: configuration.limits.maxBodyBytes)
         }
@@ -49,9 +47,7 @@ extension GatewayPipeline {
         let configuration = self.state.configuration
         let format = request.headers.first(name: "content-type").flatMap(GRPCWebFormat.init(contentType:)) ?? .binary
         let path = String(request.path)
-        guard let service = GRPCPassThroughStream.service(of: path), let cluster = configuration.services[service],
-            let pool = self.pool(cluster)
-        else {
+        guard let route = self.grpcRoute(path: path), let pool = self.pool(route.cluster) else {
             self.respond(exchange, Self.grpcWebStatus(format, .unavailable, "no backend for this service"))
             return
         }
@@ -59,7 +55,7 @@ extension GatewayPipeline {
             self.respond(exchange, Self.grpcWebStatus(format, .invalidArgument, "the body is not base64"))
             return
         }
-        let policy = configuration.grpc.auth(for: service)
+        let policy = route.policy
         var headers: [Header] = [Header("content-type", "application/grpc"), Header("te", "trailers")]
         var timeout: Duration?
         for (name, value) in request.headers {
@@ -79,7 +75,7 @@ extension GatewayPipeline {
         let budget = min(timeout ?? configuration.grpc.defaultTimeout, configuration.grpc.maxTimeout)
         let call = GRPCWebCall(pipeline: self, exchange: exchange, format: format)
         call.start(
-            pool: pool, path: path, method: self.grpcMethod(path: path, service: service), headers: headers,
+            pool: pool, path: path, method: route.method, headers: headers,
             request: body, deadline: request.receivedAt + TimeAmount(budget))
     }
 

@@ -17,8 +17,9 @@ package final class GatewayPipeline: RequestPipeline {
     private var pools: [String: LoopPool]
     let authenticator: EdgeAuthenticator
     var jwks: JWKSRefresher?
-    /// Pass-through methods seen on this loop, for metrics (bounded: `GatewayPipeline+GRPC.swift`).
-    var grpcMethods: [String: MethodDescriptor] = [:]
+    /// Pass-through routes by `:path` seen on this loop since the last reload (bounded:
+    /// `GatewayPipeline+GRPC.swift`).
+    var grpcRoutes: [String: GRPCRoute] = [:]
     let accessLog: Logger
     private let metrics = RequestMetrics()
     private let allocator = ByteBufferAllocator()
@@ -58,6 +59,8 @@ package final class GatewayPipeline: RequestPipeline {
     package func replace(state: GatewayState, pools: [String: LoopPool]) {
         self.state = state
         self.pools = pools
+        // Clusters and auth policies may have changed.
+        self.grpcRoutes = [:]
     }
 
     /// Fetches the JWKS now (at start; later fetches happen on unknown keys).
@@ -159,7 +162,7 @@ package final class GatewayPipeline: RequestPipeline {
     /// An unknown `kid`: one rate-limited JWKS refetch on this loop, then the token is judged again.
     private func awaitKeys(for exchange: Exchange, token: Substring) {
         guard let jwks = self.jwks else {
-            self.respond(exchange, self.problem(exchange, Self.invalidToken("token key id is not known")))
+            self.refuseToken(exchange, "token key id is not known")
             return
         }
         jwks.refresh(authenticator: self.authenticator) { fetched in
@@ -168,22 +171,37 @@ package final class GatewayPipeline: RequestPipeline {
             case .user(let identity):
                 exchange.identity = identity
                 self.call(exchange)
-            case .unknownKey where !fetched && !self.authenticator.hasKeys:
-                self.respond(
-                    exchange,
-                    self.problem(
-                        exchange,
-                        Problem(
-                            code: .unavailable, detail: "token keys cannot be fetched now; try again",
-                            headers: [("retry-after", "1")])))
+            case .unknownKey where self.authenticator.keysUnavailable(fetched: fetched):
+                self.refuseToken(exchange, EdgeAuthenticator.keysUnavailableDetail, keysUnavailable: true)
             case .unknownKey:
-                self.respond(exchange, self.problem(exchange, Self.invalidToken("token key id is not known")))
+                self.refuseToken(exchange, "token key id is not known")
             case .refused(let reason):
-                self.respond(exchange, self.problem(exchange, Self.invalidToken(reason)))
+                self.refuseToken(exchange, reason)
             case .anonymous:
-                self.respond(exchange, self.problem(exchange, Self.invalidToken("no token")))
+                self.refuseToken(exchange, "no token")
             }
         }
+    }
+
+    /// Refuses a token judged after a refetch, in the caller's protocol: a problem for a REST
+    /// route (401 invalid_token, or 503 when keys cannot be had), a status for a gRPC-Web call
+    /// (UNAUTHENTICATED, or UNAVAILABLE), never a problem body to a gRPC client.
+    private func refuseToken(_ exchange: Exchange, _ detail: String, keysUnavailable: Bool = false) {
+        // Only gRPC-Web calls are admitted without a route (`GatewayPipeline+GRPCWeb.swift`).
+        if exchange.bindingIndex < 0 {
+            let format =
+                exchange.request.headers.first(name: "content-type").flatMap(GRPCWebFormat.init(contentType:))
+                ?? .binary
+            var response = Self.grpcWebStatus(format, keysUnavailable ? .unavailable : .unauthenticated, detail)
+            if keysUnavailable { response.headers.append(("retry-after", "1")) }
+            self.respond(exchange, response)
+            return
+        }
+        let problem =
+            keysUnavailable
+            ? Problem(code: .unavailable, detail: detail, headers: [("retry-after", "1")])
+            : Self.invalidToken(detail)
+        self.respond(exchange, self.problem(exchange, problem))
     }
 
     /// Transcodes the request, calls upstream within the route's budget, answers.

@@ -6,7 +6,7 @@ import NIOCore
 ///
 /// The lifecycle is `ClientCallStateMachine`; this class performs its actions and keeps what
 /// is not lifecycle: the deframer, writes waiting for the stream, and held receive window.
-final class ClientCall: StreamHandler {
+final class ClientCall: StreamHandler, DeadlineWatched {
     typealias Outcome = ClientCallStateMachine.Outcome
 
     private let eventLoop: any EventLoop
@@ -16,7 +16,7 @@ final class ClientCall: StreamHandler {
     private var deframer: MessageDeframer
     private var stream: Stream?
     /// The connection's deadline watch, and this call's place in it (-1 when not watched).
-    private let deadlines: DeadlineQueue
+    private let deadlines: DeadlineQueue<ClientCall>
     var deadlineSlot = -1
     private var pendingWrite: (ByteBuffer, CheckedContinuation<Void, any Error>)?
     /// Messages written before the stream opened (streaming calls wait for a connection).
@@ -38,7 +38,7 @@ final class ClientCall: StreamHandler {
 
     init(
         eventLoop: any EventLoop, maxMessageSize: Int, consumesOnReceipt: Bool, deadline: NIODeadline?,
-        deadlines: DeadlineQueue, onMessage: @escaping (ByteBuffer) -> Void,
+        deadlines: DeadlineQueue<ClientCall>, onMessage: @escaping (ByteBuffer) -> Void,
         onFinish: @escaping (Outcome, Metadata) -> Void
     ) {
         self.eventLoop = eventLoop
@@ -49,7 +49,7 @@ final class ClientCall: StreamHandler {
         self.onFinish = onFinish
         self.deadline = deadline
         self.deadlines = deadlines
-        deadlines.add(self)
+        if let deadline { deadlines.add(self, deadline: deadline) }
     }
 
     /// The deadline came (from the connection's `DeadlineQueue`).
