@@ -116,8 +116,8 @@ libraries += [
     .target(
         name: "ServiceSupport",
         dependencies: [
-            "RPC", "HealthProtos", "Protos", sqlKit, sqliteKit, sqliteNIO, postgresKit, postgresNIO, asyncKit,
-            serviceLifecycle, nioCore, nioPosix, logging, swiftProtobuf,
+            "RPC", "CallerIdentity", "HealthProtos", "Protos", sqlKit, sqliteKit, sqliteNIO, postgresKit, postgresNIO,
+            asyncKit, serviceLifecycle, nioCore, nioPosix, logging, swiftProtobuf,
         ],
         swiftSettings: defaultSwiftSettings
     ),
@@ -271,9 +271,8 @@ tests += [
     .testTarget(
         name: "ServiceSupportTests",
         dependencies: [
-            "ServiceSupport", "ServiceSupportTesting", "RPC", "HealthProtos", "Protos", sqlKit, swiftProtobuf, nioCore,
-            nioPosix,
-            logging,
+            "ServiceSupport", "ServiceSupportTesting", "CallerIdentity", "RPC", "HealthProtos", "Protos", sqlKit,
+            swiftProtobuf, nioCore, nioPosix, logging,
         ],
         swiftSettings: defaultSwiftSettings
     ),

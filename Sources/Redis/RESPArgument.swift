@@ -31,16 +31,33 @@ package struct RESPArgument: Sendable {
     /// A floating-point argument in Redis' notation (`inf`, `-inf`, decimal).
     package static func double(_ value: Double) -> RESPArgument { RESPArgument(storage: .double(value)) }
 
-    /// Appends the argument's bytes to `buffer` and returns how many were written.
-    func write(into buffer: inout ByteBuffer) -> Int {
-        switch storage {
-        case .string(let value): buffer.writeString(value)
-        case .bytes(let value): buffer.writeBytes(value)
-        case .buffer(let value): buffer.writeImmutableBuffer(value)
-        case .integer(let value): buffer.writeString(String(value))
+    /// Appends the argument as a RESP bulk string: `$<length>\r\n<bytes>\r\n`.
+    func writeBulkString(into buffer: inout ByteBuffer) {
+        buffer.writeInteger(UInt8(ascii: "$"))
+        switch self.storage {
+        case .string(var value):
+            buffer.writeRESPDecimal(Int64(value.utf8.count))
+            buffer.writeRESPLineEnd()
+            value.withUTF8 { _ = buffer.writeBytes($0) }
+        case .bytes(let value):
+            buffer.writeRESPDecimal(Int64(value.count))
+            buffer.writeRESPLineEnd()
+            buffer.writeBytes(value)
+        case .buffer(let value):
+            buffer.writeRESPDecimal(Int64(value.readableBytes))
+            buffer.writeRESPLineEnd()
+            buffer.writeImmutableBuffer(value)
+        case .integer(let value):
+            buffer.writeRESPDecimal(Int64(RESPDecimal.length(of: value)))
+            buffer.writeRESPLineEnd()
+            buffer.writeRESPDecimal(value)
         case .double(let value):
-            buffer.writeString(value.isInfinite ? (value < 0 ? "-inf" : "inf") : String(value))
+            let text = value.isInfinite ? (value < 0 ? "-inf" : "inf") : String(value)
+            buffer.writeRESPDecimal(Int64(text.utf8.count))
+            buffer.writeRESPLineEnd()
+            buffer.writeString(text)
         }
+        buffer.writeRESPLineEnd()
     }
 }
 

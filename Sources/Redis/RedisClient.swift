@@ -57,14 +57,13 @@ extension RedisClient {
     package func evaluate(
         _ script: RedisScript, keys: [RESPArgument] = [], arguments: [RESPArgument] = []
     ) -> EventLoopFuture<RESPValue> {
-        let tail = [.int(keys.count)] + keys + arguments
-        let bySHA = RedisCommand("EVALSHA", arguments: [.string(script.sha1)] + tail)
-        let first = send(bySHA)
+        let first = send(RedisCommand(evaluating: script, bySHA: true, keys: keys, arguments: arguments))
         return first.flatMapError { [eventLoop = first.eventLoop] error in
             guard let redisError = error as? RedisError, redisError.serverErrorPrefix == "NOSCRIPT" else {
                 return eventLoop.makeFailedFuture(error)
             }
-            return send(RedisCommand("EVAL", arguments: [.string(script.source)] + tail)).hop(to: eventLoop)
+            return send(RedisCommand(evaluating: script, bySHA: false, keys: keys, arguments: arguments))
+                .hop(to: eventLoop)
         }
     }
 
@@ -77,6 +76,15 @@ extension RedisClient {
 }
 
 extension RedisCommand {
+    /// `EVALSHA sha1 numkeys keys... arguments...`, or `EVAL source ...`, built in one buffer.
+    fileprivate init(evaluating script: RedisScript, bySHA: Bool, keys: [RESPArgument], arguments: [RESPArgument]) {
+        self.init(bySHA ? "EVALSHA" : "EVAL", capacity: bySHA ? 256 : 256 + script.source.utf8.count)
+        self.append(.string(bySHA ? script.sha1 : script.source))
+        self.append(.int(keys.count))
+        self.append(contentsOf: keys)
+        self.append(contentsOf: arguments)
+    }
+
     /// Made once: every transaction sends them.
     fileprivate static let multi = RedisCommand("MULTI")
     fileprivate static let exec = RedisCommand("EXEC")
