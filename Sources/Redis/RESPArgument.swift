@@ -31,33 +31,21 @@ package struct RESPArgument: Sendable {
     /// A floating-point argument in Redis' notation (`inf`, `-inf`, decimal).
     package static func double(_ value: Double) -> RESPArgument { RESPArgument(storage: .double(value)) }
 
-    /// Appends the argument as a RESP bulk string: `$<length>\r\n<bytes>\r\n`.
+    /// Appends the argument as a RESP bulk string: `$<length>\r\n<bytes>\r\n`, in one write.
     func writeBulkString(into buffer: inout ByteBuffer) {
-        buffer.writeInteger(UInt8(ascii: "$"))
         switch self.storage {
         case .string(var value):
-            buffer.writeRESPDecimal(Int64(value.utf8.count))
-            buffer.writeRESPLineEnd()
-            value.withUTF8 { _ = buffer.writeBytes($0) }
+            value.withUTF8 { buffer.writeRESPBulkString(UnsafeRawBufferPointer($0)) }
         case .bytes(let value):
-            buffer.writeRESPDecimal(Int64(value.count))
-            buffer.writeRESPLineEnd()
-            buffer.writeBytes(value)
+            value.withUnsafeBytes { buffer.writeRESPBulkString($0) }
         case .buffer(let value):
-            buffer.writeRESPDecimal(Int64(value.readableBytes))
-            buffer.writeRESPLineEnd()
-            buffer.writeImmutableBuffer(value)
+            value.withUnsafeReadableBytes { buffer.writeRESPBulkString($0) }
         case .integer(let value):
-            buffer.writeRESPDecimal(Int64(RESPDecimal.length(of: value)))
-            buffer.writeRESPLineEnd()
-            buffer.writeRESPDecimal(value)
+            buffer.writeRESPBulkString(decimal: value)
         case .double(let value):
-            let text = value.isInfinite ? (value < 0 ? "-inf" : "inf") : String(value)
-            buffer.writeRESPDecimal(Int64(text.utf8.count))
-            buffer.writeRESPLineEnd()
-            buffer.writeString(text)
+            var text = value.isInfinite ? (value < 0 ? "-inf" : "inf") : String(value)
+            text.withUTF8 { buffer.writeRESPBulkString(UnsafeRawBufferPointer($0)) }
         }
-        buffer.writeRESPLineEnd()
     }
 }
 

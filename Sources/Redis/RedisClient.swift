@@ -67,11 +67,17 @@ extension RedisClient {
         }
     }
 
-    /// Runs a Lua script (EVALSHA, then EVAL on NOSCRIPT) and waits for its reply.
+    /// Runs a Lua script (EVALSHA, then EVAL on NOSCRIPT) and waits for its reply; no future
+    /// chained per call for the fallback.
     package func evaluate(
         _ script: RedisScript, keys: [RESPArgument] = [], arguments: [RESPArgument] = []
     ) async throws -> RESPValue {
-        try await evaluate(script, keys: keys, arguments: arguments).get()
+        do {
+            return try await send(RedisCommand(evaluating: script, bySHA: true, keys: keys, arguments: arguments)).get()
+        } catch let error as RedisError where error.serverErrorPrefix == "NOSCRIPT" {
+            return try await send(RedisCommand(evaluating: script, bySHA: false, keys: keys, arguments: arguments))
+                .get()
+        }
     }
 }
 
