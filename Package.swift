@@ -107,8 +107,8 @@ libraries += [
 ]
 
 libraries += [
-    // The one Redis client: hiredis as the RESP codec in a NIO handler; connection, pool, pub/sub
-    // (OpenSSL only for the SHA-1 that names Lua scripts).
+    // The one Redis client: RESP encoded in Swift, replies parsed by hiredis, in a NIO handler;
+    // connection, pool, pub/sub (OpenSSL only for the SHA-1 that names Lua scripts).
     .target(
         name: "Redis", dependencies: ["CHiredis", "COpenSSL", nioCore, nioPosix, logging],
         swiftSettings: defaultSwiftSettings),
