@@ -68,8 +68,8 @@ extension RedisClient {
     }
 
     /// Runs a Lua script (EVALSHA, then EVAL on NOSCRIPT) and waits for its reply; no future
-    /// chained per call for the fallback.
-    package func evaluate(
+    /// chained per call for the fallback, no executor switch on the way in.
+    package nonisolated(nonsending) func evaluate(
         _ script: RedisScript, keys: [RESPArgument] = [], arguments: [RESPArgument] = []
     ) async throws -> RESPValue {
         do {

@@ -5,7 +5,8 @@ import ServiceSupport
 import SwiftProtobuf
 
 extension EngagementService {
-    func getCounts(
+    /// On the caller's executor (the connection's loop), like everything it awaits up to Redis.
+    nonisolated(nonsending) func getCounts(
         _ request: Halo_Engagement_V1_GetCountsRequest, context: ServerContext
     ) async throws -> Halo_Engagement_V1_Counts {
         let identity = try Identity(metadata: context.metadata)

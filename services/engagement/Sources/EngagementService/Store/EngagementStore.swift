@@ -11,11 +11,15 @@ package protocol EngagementStore: Sendable {
     func counts(of videoIDs: [String], likedBy user: String?, at now: Date) async throws -> [String: StoredCounts]
     /// The counts of one video (GetCounts): as ``counts(of:likedBy:at:)`` for one id, without
     /// the arrays and the dictionary around it.
-    func counts(ofVideo videoID: String, likedBy user: String?, at now: Date) async throws -> StoredCounts
+    nonisolated(nonsending) func counts(
+        ofVideo videoID: String, likedBy user: String?, at now: Date
+    ) async throws -> StoredCounts
 }
 
 extension EngagementStore {
-    package func counts(ofVideo videoID: String, likedBy user: String?, at now: Date) async throws -> StoredCounts {
+    package nonisolated(nonsending) func counts(
+        ofVideo videoID: String, likedBy user: String?, at now: Date
+    ) async throws -> StoredCounts {
         try await self.counts(of: [videoID], likedBy: user, at: now)[videoID] ?? StoredCounts()
     }
 }

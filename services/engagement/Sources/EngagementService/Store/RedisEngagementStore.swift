@@ -56,7 +56,9 @@ package struct RedisEngagementStore: EngagementStore {
         return result
     }
 
-    package func counts(ofVideo videoID: String, likedBy user: String?, at now: Date) async throws -> StoredCounts {
+    package nonisolated(nonsending) func counts(
+        ofVideo videoID: String, likedBy user: String?, at now: Date
+    ) async throws -> StoredCounts {
         try Self.counts(in: try await self.read(CollectionOfOne(videoID), likedBy: user, at: now), at: 0)
     }
 
@@ -65,7 +67,7 @@ package struct RedisEngagementStore: EngagementStore {
 
     /// One EVALSHA of the read script for all of `videoIDs`: one command, one round trip, one
     /// consistent snapshot.
-    private func read(
+    private nonisolated(nonsending) func read(
         _ videoIDs: some Collection<String>, likedBy user: String?, at now: Date
     ) async throws -> [RESPValue] {
         var keys: [RESPArgument] = []

@@ -52,7 +52,7 @@ package struct RemoteVideoDirectory: VideoDirectory {
         self.logger = logger
     }
 
-    package func requireVisible(
+    package nonisolated(nonsending) func requireVisible(
         _ videoID: String, to viewer: Identity, context: ServerContext
     ) async throws(RPCError) {
         if self.cache.isVisible(videoID, to: viewer) { return }
