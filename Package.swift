@@ -107,8 +107,8 @@ libraries += [
 ]
 
 libraries += [
-    // The one Redis client: hiredis as the RESP codec in a NIO handler; connection, pool, pub/sub
-    // (OpenSSL only for the SHA-1 that names Lua scripts).
+    // The one Redis client: RESP encoded in Swift, replies parsed by hiredis, in a NIO handler;
+    // connection, pool, pub/sub (OpenSSL only for the SHA-1 that names Lua scripts).
     .target(
         name: "Redis", dependencies: ["CHiredis", "COpenSSL", nioCore, nioPosix, logging],
         swiftSettings: defaultSwiftSettings),
@@ -116,8 +116,8 @@ libraries += [
     .target(
         name: "ServiceSupport",
         dependencies: [
-            "RPC", "HealthProtos", "Protos", sqlKit, sqliteKit, sqliteNIO, postgresKit, postgresNIO, asyncKit,
-            serviceLifecycle, nioCore, nioPosix, logging, swiftProtobuf,
+            "RPC", "CallerIdentity", "HealthProtos", "Protos", sqlKit, sqliteKit, sqliteNIO, postgresKit, postgresNIO,
+            asyncKit, serviceLifecycle, nioCore, nioPosix, logging, swiftProtobuf,
         ],
         swiftSettings: defaultSwiftSettings
     ),
@@ -271,9 +271,8 @@ tests += [
     .testTarget(
         name: "ServiceSupportTests",
         dependencies: [
-            "ServiceSupport", "ServiceSupportTesting", "RPC", "HealthProtos", "Protos", sqlKit, swiftProtobuf, nioCore,
-            nioPosix,
-            logging,
+            "ServiceSupport", "ServiceSupportTesting", "CallerIdentity", "RPC", "HealthProtos", "Protos", sqlKit,
+            swiftProtobuf, nioCore, nioPosix, logging,
         ],
         swiftSettings: defaultSwiftSettings
     ),

@@ -36,7 +36,8 @@ package struct Identity: Sendable, Hashable {
     /// Parses the identity headers; throws UNAUTHENTICATED when one is malformed or repeated.
     package init(metadata: Metadata) throws(RPCError) {
         let userID = try Self.single(Self.userIDKey, in: metadata).map { (text: String) throws(RPCError) -> UUID in
-            guard let id = UUID(uuidString: text) else {
+            // Parsed from its bytes (UUID+Text.swift), not by Foundation's `sscanf`-based parser.
+            guard let id = UUID(hyphenated: text) else {
                 throw RPCError(code: .unauthenticated, message: "malformed \(Self.userIDKey)")
             }
             return id
@@ -50,7 +51,7 @@ package struct Identity: Sendable, Hashable {
     /// anonymous caller, otherwise the lower-case user id and both flags.
     package func write(to metadata: inout Metadata) {
         guard let userID = self.userID else { return }
-        metadata.add(Self.userIDKey, userID.uuidString.lowercased())
+        metadata.add(Self.userIDKey, userID.lowercasedString)
         metadata.add(Self.adultKey, self.isAdult ? "true" : "false")
         metadata.add(Self.adminKey, self.isAdmin ? "true" : "false")
     }

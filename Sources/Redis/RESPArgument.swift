@@ -31,15 +31,20 @@ package struct RESPArgument: Sendable {
     /// A floating-point argument in Redis' notation (`inf`, `-inf`, decimal).
     package static func double(_ value: Double) -> RESPArgument { RESPArgument(storage: .double(value)) }
 
-    /// Appends the argument's bytes to `buffer` and returns how many were written.
-    func write(into buffer: inout ByteBuffer) -> Int {
-        switch storage {
-        case .string(let value): buffer.writeString(value)
-        case .bytes(let value): buffer.writeBytes(value)
-        case .buffer(let value): buffer.writeImmutableBuffer(value)
-        case .integer(let value): buffer.writeString(String(value))
+    /// Appends the argument as a RESP bulk string: `$<length>\r\n<bytes>\r\n`, in one write.
+    func writeBulkString(into buffer: inout ByteBuffer) {
+        switch self.storage {
+        case .string(var value):
+            value.withUTF8 { buffer.writeRESPBulkString(UnsafeRawBufferPointer($0)) }
+        case .bytes(let value):
+            value.withUnsafeBytes { buffer.writeRESPBulkString($0) }
+        case .buffer(let value):
+            value.withUnsafeReadableBytes { buffer.writeRESPBulkString($0) }
+        case .integer(let value):
+            buffer.writeRESPBulkString(decimal: value)
         case .double(let value):
-            buffer.writeString(value.isInfinite ? (value < 0 ? "-inf" : "inf") : String(value))
+            var text = value.isInfinite ? (value < 0 ? "-inf" : "inf") : String(value)
+            text.withUTF8 { buffer.writeRESPBulkString(UnsafeRawBufferPointer($0)) }
         }
     }
 }

@@ -57,26 +57,40 @@ extension RedisClient {
     package func evaluate(
         _ script: RedisScript, keys: [RESPArgument] = [], arguments: [RESPArgument] = []
     ) -> EventLoopFuture<RESPValue> {
-        let tail = [.int(keys.count)] + keys + arguments
-        let bySHA = RedisCommand("EVALSHA", arguments: [.string(script.sha1)] + tail)
-        let first = send(bySHA)
+        let first = send(RedisCommand(evaluating: script, bySHA: true, keys: keys, arguments: arguments))
         return first.flatMapError { [eventLoop = first.eventLoop] error in
             guard let redisError = error as? RedisError, redisError.serverErrorPrefix == "NOSCRIPT" else {
                 return eventLoop.makeFailedFuture(error)
             }
-            return send(RedisCommand("EVAL", arguments: [.string(script.source)] + tail)).hop(to: eventLoop)
+            return send(RedisCommand(evaluating: script, bySHA: false, keys: keys, arguments: arguments))
+                .hop(to: eventLoop)
         }
     }
 
-    /// Runs a Lua script (EVALSHA, then EVAL on NOSCRIPT) and waits for its reply.
-    package func evaluate(
+    /// Runs a Lua script (EVALSHA, then EVAL on NOSCRIPT) and waits for its reply; no future
+    /// chained per call for the fallback, no executor switch on the way in.
+    package nonisolated(nonsending) func evaluate(
         _ script: RedisScript, keys: [RESPArgument] = [], arguments: [RESPArgument] = []
     ) async throws -> RESPValue {
-        try await evaluate(script, keys: keys, arguments: arguments).get()
+        do {
+            return try await send(RedisCommand(evaluating: script, bySHA: true, keys: keys, arguments: arguments)).get()
+        } catch let error as RedisError where error.serverErrorPrefix == "NOSCRIPT" {
+            return try await send(RedisCommand(evaluating: script, bySHA: false, keys: keys, arguments: arguments))
+                .get()
+        }
     }
 }
 
 extension RedisCommand {
+    /// `EVALSHA sha1 numkeys keys... arguments...`, or `EVAL source ...`, built in one buffer.
+    fileprivate init(evaluating script: RedisScript, bySHA: Bool, keys: [RESPArgument], arguments: [RESPArgument]) {
+        self.init(bySHA ? "EVALSHA" : "EVAL", capacity: bySHA ? 256 : 256 + script.source.utf8.count)
+        self.append(.string(bySHA ? script.sha1 : script.source))
+        self.append(.int(keys.count))
+        self.append(contentsOf: keys)
+        self.append(contentsOf: arguments)
+    }
+
     /// Made once: every transaction sends them.
     fileprivate static let multi = RedisCommand("MULTI")
     fileprivate static let exec = RedisCommand("EXEC")

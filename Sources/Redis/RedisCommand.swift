@@ -1,11 +1,13 @@
 internal import NIOCore
 
-/// A command and its arguments, stored back to back in one buffer until it is encoded.
+/// A command and its arguments, already in RESP's wire form: each argument a bulk string
+/// (`$<length>\r\n<bytes>\r\n`), back to back in one buffer. Sending one writes the array header
+/// and copies these bytes into the connection's output: no formatting step, no C allocation.
 package struct RedisCommand: Sendable {
-    /// Every argument, the command name first, concatenated.
+    /// Every argument, the command name first, each as a RESP bulk string.
     private(set) var storage: ByteBuffer
-    /// The length of each argument in `storage`.
-    private(set) var lengths: [Int]
+    /// The number of arguments, the name included.
+    package private(set) var count: Int
 
     /// A command from its name and arguments: `RedisCommand("SET", "key", .bytes(data))`.
     package init(_ name: String, _ arguments: RESPArgument...) {
@@ -14,27 +16,45 @@ package struct RedisCommand: Sendable {
 
     /// A command from its name and an argument list.
     package init(_ name: String, arguments: [RESPArgument]) {
-        storage = ByteBufferAllocator().buffer(capacity: 64)
-        lengths = []
-        lengths.reserveCapacity(arguments.count + 1)
-        lengths.append(storage.writeString(name))
-        append(contentsOf: arguments)
+        self.init(name, capacity: 64)
+        self.append(contentsOf: arguments)
+    }
+
+    /// A command with only its name, with room for `capacity` bytes of arguments: add them with
+    /// ``append(_:)`` (no argument array on the way).
+    package init(_ name: String, capacity: Int) {
+        self.storage = ByteBufferAllocator().buffer(capacity: capacity)
+        self.count = 0
+        self.append(.string(name))
+    }
+
+    /// Adds one argument at the end.
+    package mutating func append(_ argument: RESPArgument) {
+        argument.writeBulkString(into: &self.storage)
+        self.count += 1
     }
 
     /// Adds arguments at the end.
     package mutating func append(contentsOf arguments: [RESPArgument]) {
-        for argument in arguments {
-            lengths.append(argument.write(into: &storage))
-        }
+        for argument in arguments { self.append(argument) }
     }
 
     /// The command name as given, e.g. `SET`.
     package var name: String {
-        storage.getString(at: storage.readerIndex, length: lengths[0]) ?? ""
+        // The first bulk string: `$<length>\r\n<name>\r\n`.
+        let view = self.storage.readableBytesView
+        guard let headerEnd = view.firstIndex(of: UInt8(ascii: "\r")) else { return "" }
+        let length = Int(String(decoding: view[(view.startIndex + 1)..<headerEnd], as: UTF8.self)) ?? 0
+        return String(decoding: view[(headerEnd + 2)..<(headerEnd + 2 + length)], as: UTF8.self)
     }
 
-    /// The number of arguments, the name included.
-    package var count: Int { lengths.count }
+    /// Writes the command as a RESP array of bulk strings at the end of `buffer`.
+    func write(into buffer: inout ByteBuffer) {
+        buffer.writeInteger(UInt8(ascii: "*"))
+        buffer.writeRESPDecimal(Int64(self.count))
+        buffer.writeRESPLineEnd()
+        buffer.writeImmutableBuffer(self.storage)
+    }
 }
 
 extension RedisCommand: CustomStringConvertible {

@@ -9,10 +9,16 @@ package final class RedisConnection: RedisClient {
     /// How the connection was made.
     package let configuration: Configuration
     private let channel: any Channel
+    /// The channel's handler, called directly on the loop: a command goes into its output buffer
+    /// without a walk down the pipeline.
+    private let handler: NIOLoopBound<RedisChannelHandler>
     private let logger: Logger
 
-    private init(channel: any Channel, configuration: Configuration, logger: Logger) {
+    private init(
+        channel: any Channel, handler: RedisChannelHandler, configuration: Configuration, logger: Logger
+    ) {
         self.channel = channel
+        self.handler = NIOLoopBound(handler, eventLoop: channel.eventLoop)
         self.eventLoop = channel.eventLoop
         self.configuration = configuration
         self.logger = logger
@@ -56,7 +62,16 @@ package final class RedisConnection: RedisClient {
                     message: "could not connect to \(configuration.host):\(configuration.port)", cause: error)
             }
         return connected.flatMap { channel in
-            let connection = RedisConnection(channel: channel, configuration: configuration, logger: logger)
+            let handler: RedisChannelHandler
+            do {
+                handler = try channel.pipeline.syncOperations.handler(type: RedisChannelHandler.self)
+            } catch {
+                channel.close(promise: nil)
+                return channel.eventLoop.makeFailedFuture(
+                    RedisError(code: .connectionFailed, message: "connection closed while opening", cause: error))
+            }
+            let connection = RedisConnection(
+                channel: channel, handler: handler, configuration: configuration, logger: logger)
             return connection.handshake().map { connection }
         }
     }
@@ -75,7 +90,7 @@ package final class RedisConnection: RedisClient {
     /// Sends one command with its own timeout (nil waits forever).
     package func send(_ command: RedisCommand, timeout: Duration?) -> EventLoopFuture<RESPValue> {
         let promise = eventLoop.makePromise(of: RESPValue.self)
-        write([RedisRequest(command: command, timeout: timeout.map(TimeAmount.init), promise: promise)])
+        write(RedisRequest(command: command, timeout: timeout.map(TimeAmount.init), promise: promise))
         return promise.futureResult
     }
 
@@ -89,7 +104,7 @@ package final class RedisConnection: RedisClient {
         guard !commands.isEmpty else { return eventLoop.makeSucceededFuture([]) }
         // One request for all of them: one buffer, one promise, one pending entry.
         let promise = eventLoop.makePromise(of: RESPValue.self)
-        write([.pipeline(commands, timeout: configuration.commandTimeout.map(TimeAmount.init), promise: promise)])
+        write(.pipeline(commands, timeout: configuration.commandTimeout.map(TimeAmount.init), promise: promise))
         let count = commands.count
         return promise.futureResult.flatMapThrowing { reply in
             if count == 1 { return [reply] }
@@ -106,7 +121,7 @@ package final class RedisConnection: RedisClient {
         let request = RedisRequest(
             command: command, expectedReplies: replies,
             timeout: configuration.commandTimeout.map(TimeAmount.init), promise: promise)
-        write([request])
+        write(request)
         return promise.futureResult
     }
 
@@ -116,23 +131,15 @@ package final class RedisConnection: RedisClient {
         channel.close().recover { _ in }
     }
 
-    /// Writes and flushes on the loop; once the channel is closed its handler is gone, so fail here.
-    private func write(_ requests: [RedisRequest]) {
+    /// Queues the request on the loop; it goes out with the loop's next flush of this connection
+    /// (see ``RedisChannelHandler/enqueue(_:writePromise:)``). Once the channel is closed its
+    /// handler fails the request.
+    private func write(_ request: RedisRequest) {
         if eventLoop.inEventLoop {
-            Self.write(requests, to: channel)
+            handler.value.enqueue(request)
         } else {
-            eventLoop.execute { [channel] in Self.write(requests, to: channel) }
+            eventLoop.execute { [handler] in handler.value.enqueue(request) }
         }
-    }
-
-    private static func write(_ requests: [RedisRequest], to channel: any Channel) {
-        guard channel.isActive else {
-            let error = RedisError(code: .connectionClosed, message: "connection closed")
-            for request in requests { request.promise.fail(error) }
-            return
-        }
-        for request in requests { channel.write(request, promise: nil) }
-        channel.flush()
     }
 
     private func handshake() -> EventLoopFuture<Void> {

@@ -29,7 +29,7 @@ import Testing
         }
     }
 
-    @Test func batchReadsTakeOneRoundTrip() async throws {
+    @Test func batchReadsTakeOneCommand() async throws {
         let connection = try await TestEnvironment.redis()
         defer { connection.close() }
         let store = RedisEngagementStore(client: connection)
@@ -40,10 +40,12 @@ import Testing
             if index % 2 == 0 { _ = try await store.apply(.like(user: "u1"), to: id, at: now) }
         }
 
+        // The first read may load the script (EVALSHA answers NOSCRIPT, EVAL follows); later ones are one EVALSHA.
+        _ = try await store.counts(of: ids, likedBy: "u1", at: now)
         let counting = CountingClient(base: connection)
         let counts = try await RedisEngagementStore(client: counting).counts(of: ids, likedBy: "u1", at: now)
-        #expect(counting.pipelines.load(ordering: .relaxed) == 1)
-        #expect(counting.sends.load(ordering: .relaxed) == 0)
+        #expect(counting.sends.load(ordering: .relaxed) == 1)
+        #expect(counting.pipelines.load(ordering: .relaxed) == 0)
         #expect(counts.count == ids.count)
         for (index, id) in ids.enumerated() {
             #expect(counts[id]?.views == Int64(index % 3))
@@ -71,5 +73,40 @@ import Testing
         #expect(expired.counts.seq == 4)
         #expect(expired.counts.views == 1)
         #expect(expired.counts.likes == 1)
+    }
+
+    @Test func oneVideoReadsTheSameAsABatch() async throws {
+        let connection = try await TestEnvironment.redis()
+        defer { connection.close() }
+        let store = RedisEngagementStore(client: connection, presenceWindow: .seconds(60))
+        let id = UUID().uuidString.lowercased()
+        let start = Date()
+        _ = try await store.apply(.view, to: id, at: start)
+        _ = try await store.apply(.comment, to: id, at: start)
+        _ = try await store.apply(.like(user: "a"), to: id, at: start)
+        _ = try await store.apply(.heartbeat(viewer: "v"), to: id, at: start)
+        _ = try await store.apply(.heartbeat(viewer: "w"), to: id, at: start + 30)
+
+        let one = try await store.counts(ofVideo: id, likedBy: "a", at: start + 60.5)
+        #expect(one == StoredCounts(views: 1, likes: 1, comments: 1, liveViewers: 1, liked: true, seq: 5))
+        #expect(try await store.counts(of: [id], likedBy: "a", at: start + 60.5)[id] == one)
+        // No user: liked is false; another user: false too.
+        #expect(try await store.counts(ofVideo: id, likedBy: nil, at: start + 59.5).liked == false)
+        #expect(try await store.counts(ofVideo: id, likedBy: "b", at: start + 59.5).liveViewers == 2)
+        // A video never written reads as zeros.
+        let unknown = UUID().uuidString.lowercased()
+        #expect(try await store.counts(ofVideo: unknown, likedBy: "a", at: start) == StoredCounts())
+    }
+
+    @Test func aKeyOfTheWrongTypeFailsTheRead() async throws {
+        let connection = try await TestEnvironment.redis()
+        defer { connection.close() }
+        let store = RedisEngagementStore(client: connection)
+        let id = UUID().uuidString.lowercased()
+        _ = try await connection.send(RedisCommand("SET", .string(EngagementKeys(videoID: id).counters), "x"))
+        let error = await #expect(throws: RedisError.self) {
+            try await store.counts(ofVideo: id, likedBy: nil, at: Date())
+        }
+        #expect(error?.code == .serverError)
     }
 }

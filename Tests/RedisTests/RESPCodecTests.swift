@@ -3,7 +3,7 @@ import NIOEmbedded
 import Redis
 import Testing
 
-@Suite("RESP codec on hiredis (EmbeddedChannel)")
+@Suite("RESP codec: Swift encoder, hiredis reader (EmbeddedChannel)")
 struct RESPCodecTests {
     /// Replies of every kind, one per request, as the server would send them.
     static let replies: [(wire: String, value: RESPValue)] = [
@@ -21,7 +21,7 @@ struct RESPCodecTests {
         ),
     ]
 
-    @Test func encodesWithRedisFormatCommandArgv() throws {
+    @Test func encodesArraysOfBulkStrings() throws {
         let redis = try EmbeddedRedis()
         _ = try redis.send(RedisCommand("SET", "key", .bytes([0, 13, 10, 255]), 12, .double(-.infinity)))
         let expected: [UInt8] =
@@ -35,6 +35,43 @@ struct RESPCodecTests {
         let redis = try EmbeddedRedis()
         _ = try redis.send(RedisCommand("GET", ""))
         #expect(try redis.written() == "*2\r\n$3\r\nGET\r\n$0\r\n\r\n")
+    }
+
+    @Test func encodesIntegersAtTheirLimitsAndUnicodeByByteLength() throws {
+        let redis = try EmbeddedRedis()
+        var command = RedisCommand("ECHO", capacity: 8)
+        command.append(.int(Int64.min))
+        command.append(.int(0))
+        command.append(.int(Int64.max))
+        command.append(.string("ß€"))
+        command.append(.buffer(ByteBuffer(string: "buf")))
+        command.append(.double(1.5))
+        #expect(command.count == 7)
+        #expect(command.name == "ECHO")
+        _ = try redis.send(command)
+        #expect(
+            try redis.written()
+                == "*7\r\n$4\r\nECHO\r\n$20\r\n-9223372036854775808\r\n$1\r\n0\r\n"
+                + "$19\r\n9223372036854775807\r\n$5\r\nß€\r\n$3\r\nbuf\r\n$3\r\n1.5\r\n")
+    }
+
+    @Test func commandsWrittenInOneLoopTickLeaveInOneWrite() throws {
+        let redis = try EmbeddedRedis()
+        let first = redis.loop.makePromise(of: RESPValue.self)
+        let second = redis.loop.makePromise(of: RESPValue.self)
+        // Written without a flush, as RedisConnection does: the handler flushes at the end of the tick.
+        redis.channel.write(RedisRequest(command: RedisCommand("GET", "a"), timeout: nil, promise: first), promise: nil)
+        redis.channel.write(
+            RedisRequest(command: RedisCommand("GET", "b"), timeout: nil, promise: second), promise: nil)
+        #expect(try redis.channel.readOutbound(as: ByteBuffer.self) == nil)
+        redis.loop.run()
+        let buffer = try #require(try redis.channel.readOutbound(as: ByteBuffer.self))
+        #expect(
+            String(buffer: buffer) == "*2\r\n$3\r\nGET\r\n$1\r\na\r\n" + "*2\r\n$3\r\nGET\r\n$1\r\nb\r\n")
+        #expect(try redis.channel.readOutbound(as: ByteBuffer.self) == nil)
+        try redis.receive("$1\r\nx\r\n$-1\r\n".utf8)
+        #expect(try first.futureResult.peek()?.get() == bulk("x"))
+        #expect(try second.futureResult.peek()?.get() == .null)
     }
 
     @Test func decodesEveryReplyKindInOrder() throws {

@@ -1,7 +1,8 @@
 package import Logging
 package import NIOCore
 
-/// Encodes requests, decodes replies with hiredis and completes promises in FIFO order.
+/// Encodes requests (RESP written in Swift into one output buffer, flushed once per loop tick),
+/// decodes replies with hiredis and completes promises in FIFO order.
 ///
 /// All state lives on the channel's event loop. A command timeout fails that command, fails every
 /// other in-flight one with `connectionClosed` and closes the channel: the reply stream is out of step.
@@ -26,6 +27,11 @@ package final class RedisChannelHandler: ChannelDuplexHandler {
 
     private var state = State.active
     private var pending = CircularBuffer<Pending>(initialCapacity: 16)
+    private var context: ChannelHandlerContext?
+    /// Commands encoded since the last flush, and the write promises waiting on them.
+    private var output = ByteBuffer()
+    private var outputPromise: EventLoopPromise<Void>?
+    private var flushScheduled = false
     private let reader = RESPReader()
     private var timer: (deadline: NIODeadline, task: Scheduled<Void>)?
     private let pushHandler: (@Sendable (RedisPubSubMessage) -> Void)?
@@ -40,31 +46,73 @@ package final class RedisChannelHandler: ChannelDuplexHandler {
     /// The number of commands waiting for their reply.
     package var inFlight: Int { pending.count }
 
+    package func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        self.output = context.channel.allocator.buffer(capacity: 1024)
+    }
+
     package func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        let request = unwrapOutboundIn(data)
-        if case .closed(let error) = state {
+        self.enqueue(unwrapOutboundIn(data), writePromise: promise)
+    }
+
+    package func flush(context: ChannelHandlerContext) {
+        self.flushOutput(context: context)
+    }
+
+    /// Adds a request's commands to the output, to go out with the next flush: an explicit one, or
+    /// the one this schedules for the end of the loop's current tick. Every command sent during one
+    /// burst of work on the loop (the requests of one HTTP/2 read) leaves in one write.
+    ///
+    /// Call on the channel's event loop. ``RedisConnection`` calls it directly (no pipeline walk,
+    /// no boxed request); channel writes (tests, other handlers) come through `write`.
+    package func enqueue(_ request: RedisRequest, writePromise: EventLoopPromise<Void>? = nil) {
+        guard case .active = self.state, let context = self.context else {
+            let error: RedisError
+            if case .closed(let reason) = self.state {
+                error = reason
+            } else {
+                error = RedisError(code: .connectionClosed, message: "connection closed")
+            }
             request.promise.fail(error)
-            promise?.fail(error)
+            writePromise?.fail(error)
             return
         }
-        var capacity = request.command.storage.readableBytes + 16 * request.command.count
-        for command in request.pipelined { capacity += command.storage.readableBytes + 16 * command.count }
-        var buffer = context.channel.allocator.buffer(capacity: capacity)
-        do {
-            try RESPEncoder.encode(request.command, into: &buffer)
-            for command in request.pipelined { try RESPEncoder.encode(command, into: &buffer) }
-        } catch {
-            request.promise.fail(error)
-            promise?.fail(error)
-            return
+        request.command.write(into: &self.output)
+        for command in request.pipelined { command.write(into: &self.output) }
+        if let writePromise {
+            if let pending = self.outputPromise {
+                pending.futureResult.cascade(to: writePromise)
+            } else {
+                self.outputPromise = writePromise
+            }
         }
         let deadline = request.timeout.map { context.eventLoop.now + $0 }
-        pending.append(
+        self.pending.append(
             Pending(
                 promise: request.promise, remaining: request.expectedReplies, collected: [],
                 deadline: deadline, errorRepliesAsValues: request.errorRepliesAsValues))
-        if let deadline { armTimer(context: context, deadline: deadline) }
-        context.write(wrapOutboundOut(buffer), promise: promise)
+        if let deadline { self.armTimer(context: context, deadline: deadline) }
+        if !self.flushScheduled {
+            self.flushScheduled = true
+            context.eventLoop.assumeIsolated().execute {
+                self.flushScheduled = false
+                guard let context = self.context, self.output.readableBytes > 0 else { return }
+                self.flushOutput(context: context)
+            }
+        }
+    }
+
+    /// Hands the accumulated commands to the channel as one buffer and flushes.
+    private func flushOutput(context: ChannelHandlerContext) {
+        if self.output.readableBytes > 0 {
+            let promise = self.outputPromise
+            self.outputPromise = nil
+            context.write(self.wrapOutboundOut(self.output), promise: promise)
+        }
+        context.flush()
+        // The socket has usually taken every byte by now, so the storage is ours again and is
+        // reused; if the channel still holds it, clearing allocates a fresh one.
+        self.output.clear()
     }
 
     package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -92,6 +140,7 @@ package final class RedisChannelHandler: ChannelDuplexHandler {
 
     package func handlerRemoved(context: ChannelHandlerContext) {
         failAll(RedisError(code: .connectionClosed, message: "handler removed"))
+        self.context = nil
     }
 
     private func route(_ value: RESPValue) throws(RedisError) {
@@ -165,6 +214,11 @@ package final class RedisChannelHandler: ChannelDuplexHandler {
 
     private func drain(_ error: RedisError) -> CircularBuffer<Pending> {
         if case .active = state { state = .closed(error) }
+        if let promise = outputPromise {
+            outputPromise = nil
+            promise.fail(error)
+        }
+        output.clear()
         timer?.task.cancel()
         timer = nil
         let failing = pending

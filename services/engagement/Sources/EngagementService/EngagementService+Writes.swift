@@ -9,7 +9,8 @@ extension EngagementService {
     func increment(
         _ request: Halo_Engagement_V1_IncrementRequest, context: ServerContext
     ) async throws -> Halo_Engagement_V1_MetricValue {
-        _ = try Identity(metadata: context.metadata).requireUser()
+        let identity = try Identity(metadata: context.metadata)
+        _ = try identity.requireUser()
         let videoID = try EngagementLimits.videoID(request.videoID)
         let change: EngagementChange
         switch request.metric {
@@ -20,7 +21,7 @@ extension EngagementService {
         default:
             throw EngagementLimits.invalid("metric", "metric must be views or comments")
         }
-        try await self.videos.requireVisible(videoID, context: context)
+        try await self.videos.requireVisible(videoID, to: identity, context: context)
         let result = try await self.stored("increment") {
             try await self.store.apply(change, to: videoID, at: self.now())
         }
@@ -46,9 +47,10 @@ extension EngagementService {
     private func setLike(
         _ videoIDText: String, liked: Bool, context: ServerContext
     ) async throws -> Halo_Engagement_V1_MetricValue {
-        let user = try Identity(metadata: context.metadata).requireUser().lowercasedString
+        let identity = try Identity(metadata: context.metadata)
+        let user = try identity.requireUser().lowercasedString
         let videoID = try EngagementLimits.videoID(videoIDText)
-        try await self.videos.requireVisible(videoID, context: context)
+        try await self.videos.requireVisible(videoID, to: identity, context: context)
         let change: EngagementChange = liked ? .like(user: user) : .unlike(user: user)
         let result = try await self.stored(change.event) {
             try await self.store.apply(change, to: videoID, at: self.now())
@@ -71,7 +73,7 @@ extension EngagementService {
         } else {
             viewer = "anon:" + (try EngagementLimits.sessionID(request.sessionID))
         }
-        try await self.videos.requireVisible(videoID, context: context)
+        try await self.videos.requireVisible(videoID, to: identity, context: context)
         let result = try await self.stored("heartbeat") {
             try await self.store.apply(.heartbeat(viewer: viewer), to: videoID, at: self.now())
         }

@@ -61,7 +61,10 @@ package struct EngagementService: RPCService {
     }
 
     /// Runs a store call; its failure becomes UNAVAILABLE (retryable) or INTERNAL, never Redis text.
-    func stored<Result>(_ operation: String, _ body: () async throws -> Result) async throws(RPCError) -> Result {
+    /// Runs on its caller's executor (as the store reads below do): no executor switch per call.
+    nonisolated(nonsending) func stored<Result>(
+        _ operation: String, _ body: nonisolated(nonsending) () async throws -> Result
+    ) async throws(RPCError) -> Result {
         do {
             return try await body()
         } catch {

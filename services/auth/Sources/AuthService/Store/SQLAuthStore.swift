@@ -1,3 +1,4 @@
+import CallerIdentity
 package import Foundation
 import SQLKit
 package import ServiceSupport

@@ -1,7 +1,35 @@
 import Redis
 
-/// The Lua that makes each change atomic with its counts and its event.
+/// The Lua that makes each change atomic with its counts and its event, and the one that reads
+/// counts in one command.
 enum EngagementScripts {
+    /// Reads the counts of one or more videos as one command: one consistent snapshot (a script
+    /// runs atomically, as MULTI/EXEC did) in a flat array of integers, so the reply needs no
+    /// nested arrays and no numbers parsed from text. Declared `no-writes`: Redis refuses any write
+    /// from it, and may run it on a replica.
+    ///
+    /// KEYS: counters, likes, viewers (``EngagementKeys``) of each video, in order.
+    /// ARGV: live since (Unix ms, exclusive), user id whose like to report (empty: none).
+    /// Returns `{views, likes, comments, live_viewers, seq, liked (0/1)}` per video, in order.
+    static let read = RedisScript(
+        """
+        #!lua flags=no-writes
+        local since, user = '(' .. ARGV[1], ARGV[2]
+        local out, n = {}, 0
+        for i = 1, #KEYS, 3 do
+          local values = redis.call('HMGET', KEYS[i], 'views', 'comments', 'seq')
+          out[n + 1] = tonumber(values[1] or 0) or 0
+          out[n + 2] = redis.call('SCARD', KEYS[i + 1])
+          out[n + 3] = tonumber(values[2] or 0) or 0
+          out[n + 4] = redis.call('ZCOUNT', KEYS[i + 2], since, '+inf')
+          out[n + 5] = tonumber(values[3] or 0) or 0
+          out[n + 6] = 0
+          if user ~= '' then out[n + 6] = redis.call('SISMEMBER', KEYS[i + 1], user) end
+          n = n + 6
+        end
+        return out
+        """)
+
     /// Applies one change, drops expired viewers, and when anything changed bumps `seq` and
     /// publishes the counts (``CountsEvent``) — all in one script, so nothing is half-applied and
     /// no event misses a change.

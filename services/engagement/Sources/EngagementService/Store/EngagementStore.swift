@@ -9,6 +9,19 @@ package protocol EngagementStore: Sendable {
     /// The counts of each video, read together in one round trip; `liked` is for `user` (false when nil).
     /// Videos never written answer zeros.
     func counts(of videoIDs: [String], likedBy user: String?, at now: Date) async throws -> [String: StoredCounts]
+    /// The counts of one video (GetCounts): as ``counts(of:likedBy:at:)`` for one id, without
+    /// the arrays and the dictionary around it.
+    nonisolated(nonsending) func counts(
+        ofVideo videoID: String, likedBy user: String?, at now: Date
+    ) async throws -> StoredCounts
+}
+
+extension EngagementStore {
+    package nonisolated(nonsending) func counts(
+        ofVideo videoID: String, likedBy user: String?, at now: Date
+    ) async throws -> StoredCounts {
+        try await self.counts(of: [videoID], likedBy: user, at: now)[videoID] ?? StoredCounts()
+    }
 }
 
 /// One change to a video's engagement.

@@ -2,7 +2,7 @@ package import Foundation
 package import Redis
 
 /// ``EngagementStore`` on Redis: one Lua script per change (``EngagementScripts/write``), one
-/// MULTI/EXEC round trip per read, however many videos it covers.
+/// read-only script per read (``EngagementScripts/read``), however many videos it covers.
 ///
 /// Live viewers are the members of the viewers set whose last heartbeat is within the presence
 /// window before `now` (exclusive): a heartbeat at t counts until t + window.
@@ -47,41 +47,57 @@ package struct RedisEngagementStore: EngagementStore {
         of videoIDs: [String], likedBy user: String?, at now: Date
     ) async throws -> [String: StoredCounts] {
         guard !videoIDs.isEmpty else { return [:] }
-        let liveSince = "(\(Self.milliseconds(now) - self.presenceWindowMilliseconds)"
-        var commands: [RedisCommand] = []
-        commands.reserveCapacity(videoIDs.count * 4)
-        for videoID in videoIDs {
-            let keys = EngagementKeys(videoID: videoID)
-            commands.append(RedisCommand("HMGET", .string(keys.counters), "views", "comments", "seq"))
-            commands.append(RedisCommand("SCARD", .string(keys.likes)))
-            commands.append(RedisCommand("ZCOUNT", .string(keys.viewers), .string(liveSince), "+inf"))
-            if let user { commands.append(RedisCommand("SISMEMBER", .string(keys.likes), .string(user))) }
-        }
-        // MULTI/EXEC in one write: one round trip, and one consistent snapshot of all the videos.
-        let replies = try await self.client.transaction(commands)
-        let stride = user == nil ? 3 : 4
-        guard replies.count == videoIDs.count * stride else {
-            throw RedisError(code: .protocolError, message: "unexpected number of replies: \(replies.count)")
-        }
+        let values = try await self.read(videoIDs, likedBy: user, at: now)
         var result: [String: StoredCounts] = [:]
         result.reserveCapacity(videoIDs.count)
         for (index, videoID) in videoIDs.enumerated() {
-            let base = index * stride
-            let fields = try Self.check(replies[base]).array ?? []
-            func field(_ position: Int) -> Int64 { fields.count > position ? fields[position].int ?? 0 : 0 }
-            var counts = StoredCounts(
-                views: field(0), likes: try Self.check(replies[base + 1]).int ?? 0, comments: field(1),
-                liveViewers: try Self.check(replies[base + 2]).int ?? 0, seq: field(2))
-            if user != nil { counts.liked = try Self.check(replies[base + 3]).int == 1 }
-            result[videoID] = counts
+            result[videoID] = try Self.counts(in: values, at: index * Self.valuesPerVideo)
         }
         return result
     }
 
-    /// An error reply inside EXEC's array becomes a thrown error.
-    private static func check(_ value: RESPValue) throws -> RESPValue {
-        if case .error(let message) = value { throw RedisError(code: .serverError, message: message) }
-        return value
+    package nonisolated(nonsending) func counts(
+        ofVideo videoID: String, likedBy user: String?, at now: Date
+    ) async throws -> StoredCounts {
+        try Self.counts(in: try await self.read(CollectionOfOne(videoID), likedBy: user, at: now), at: 0)
+    }
+
+    /// How many integers ``EngagementScripts/read`` answers per video.
+    private static let valuesPerVideo = 6
+
+    /// One EVALSHA of the read script for all of `videoIDs`: one command, one round trip, one
+    /// consistent snapshot.
+    private nonisolated(nonsending) func read(
+        _ videoIDs: some Collection<String>, likedBy user: String?, at now: Date
+    ) async throws -> [RESPValue] {
+        var keys: [RESPArgument] = []
+        keys.reserveCapacity(videoIDs.count * 3)
+        for videoID in videoIDs {
+            let videoKeys = EngagementKeys(videoID: videoID)
+            keys.append(.string(videoKeys.counters))
+            keys.append(.string(videoKeys.likes))
+            keys.append(.string(videoKeys.viewers))
+        }
+        let liveSince = Self.milliseconds(now) - self.presenceWindowMilliseconds
+        let reply = try await self.client.evaluate(
+            EngagementScripts.read, keys: keys, arguments: [.int(liveSince), .string(user ?? "")])
+        guard case .array(let values) = reply, values.count == videoIDs.count * Self.valuesPerVideo else {
+            throw RedisError(code: .protocolError, message: "unexpected reply from the counts script: \(reply)")
+        }
+        return values
+    }
+
+    /// The counts at `base` in the read script's flat reply.
+    private static func counts(in values: [RESPValue], at base: Int) throws -> StoredCounts {
+        func value(_ offset: Int) throws -> Int64 {
+            guard case .integer(let value) = values[base + offset] else {
+                throw RedisError(code: .protocolError, message: "the counts script answered a non-integer")
+            }
+            return value
+        }
+        return StoredCounts(
+            views: try value(0), likes: try value(1), comments: try value(2), liveViewers: try value(3),
+            liked: try value(5) == 1, seq: try value(4))
     }
 
     static func milliseconds(_ date: Date) -> Int64 {

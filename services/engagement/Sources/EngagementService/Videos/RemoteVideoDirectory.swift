@@ -1,4 +1,4 @@
-import CallerIdentity
+package import CallerIdentity
 package import Logging
 import NIOCore
 import Protos
@@ -52,16 +52,18 @@ package struct RemoteVideoDirectory: VideoDirectory {
         self.logger = logger
     }
 
-    package func requireVisible(_ videoID: String, context: ServerContext) async throws(RPCError) {
-        let viewer = try Identity(metadata: context.metadata)
+    package nonisolated(nonsending) func requireVisible(
+        _ videoID: String, to viewer: Identity, context: ServerContext
+    ) async throws(RPCError) {
         if self.cache.isVisible(videoID, to: viewer) { return }
         let _: Halo_Video_V1_Video = try await self.call(
             Self.getVideo, Halo_Video_V1_GetVideoRequest.with { $0.id = videoID }, context: context)
         self.cache.insert(videoID, visibleTo: viewer)
     }
 
-    package func visible(_ videoIDs: [String], context: ServerContext) async throws(RPCError) -> Set<String> {
-        let viewer = try Identity(metadata: context.metadata)
+    package func visible(
+        _ videoIDs: [String], to viewer: Identity, context: ServerContext
+    ) async throws(RPCError) -> Set<String> {
         var found = Set<String>()
         var missing: [String] = []
         for videoID in videoIDs {

@@ -1,3 +1,4 @@
+import CallerIdentity
 import Foundation
 import ServiceSupport
 

@@ -1,3 +1,4 @@
+import CallerIdentity
 package import Foundation
 package import ServiceSupport
 

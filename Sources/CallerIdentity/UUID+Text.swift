@@ -1,5 +1,8 @@
 package import Foundation
 
+/// Halo's one UUID text codec: the identity header (`x-halo-user-id`), ids in requests, and id
+/// columns read from SQL all go through it. It lives here, in the smallest module the gateway and
+/// every service share.
 extension UUID {
     /// Parses the hyphenated form (8-4-4-4-12 hex digits, either case) directly from its bytes; nil
     /// for anything else. Foundation's parser (`UUID(uuidString:)`) goes through `sscanf`, which
