@@ -318,14 +318,18 @@ struct ServerClientTests {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let silent = try await ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).get()
         let client = ClientConnection(host: "127.0.0.1", port: silent.localAddress!.port!, eventLoop: group.next())
-        let start = ContinuousClock.now
-        let error = await #expect(throws: RPCError.self) {
-            _ = try await client.unary(
-                Echo.unary, EchoRequest(), as: EchoResponse.self, options: CallOptions(timeout: .milliseconds(300))
-            ).get()
-        }
+        let start = NIODeadline.now()
+        let call: EventLoopFuture<UnaryResponse<EchoResponse>> = client.unary(
+            Echo.unary, EchoRequest(), as: EchoResponse.self, options: CallOptions(timeout: .milliseconds(300)))
+        // When the call failed, read on its loop: the test task may resume much later on a
+        // machine running every suite at once (it once did, 4 s later), which says nothing
+        // about the client.
+        let settled = group.next().makePromise(of: NIODeadline.self)
+        call.whenComplete { _ in settled.succeed(.now()) }
+        let error = await #expect(throws: RPCError.self) { _ = try await call.get() }
         #expect(error?.code == .deadlineExceeded)
-        #expect(ContinuousClock.now - start < .seconds(3))
+        let failedAfter = try await settled.futureResult.get() - start
+        #expect(failedAfter < .seconds(3), "failed after \(failedAfter)")
         await client.close()
         try await silent.close()
         try await group.shutdownGracefully()

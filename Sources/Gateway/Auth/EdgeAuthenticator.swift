@@ -104,7 +104,7 @@ final class EdgeAuthenticator {
             if error.code == .unknownKey { return .unknownKey(token) }
             return .refused(error.message)
         }
-        guard let userID = UUID(uuidString: claims.subject) else { return .refused("token subject is not a user id") }
+        guard let userID = UUID(hyphenated: claims.subject) else { return .refused("token subject is not a user id") }
         let identity = Identity(userID: userID, isAdult: claims.adult, isAdmin: claims.admin)
         if self.recent.count >= self.capacity {
             self.older = self.recent

@@ -191,7 +191,7 @@ final class GRPCPassThroughStream: StreamHandler, UpstreamStreamDelegate {
                 return
             }
             if let userID = identity.userID {
-                self.userID = userID.uuidString.lowercased()
+                self.userID = userID.lowercasedString
                 call.headers.append(Header(Identity.userIDKey, self.userID!))
                 call.headers.append(Header(Identity.adultKey, identity.isAdult ? "true" : "false"))
                 call.headers.append(Header(Identity.adminKey, identity.isAdmin ? "true" : "false"))

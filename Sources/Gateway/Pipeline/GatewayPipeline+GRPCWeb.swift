@@ -67,7 +67,7 @@ extension GatewayPipeline {
             }
         }
         if policy == .required || policy == .optional, let userID = exchange.identity.userID {
-            headers.append(Header(Identity.userIDKey, userID.uuidString.lowercased()))
+            headers.append(Header(Identity.userIDKey, userID.lowercasedString))
             headers.append(Header(Identity.adultKey, exchange.identity.isAdult ? "true" : "false"))
             headers.append(Header(Identity.adminKey, exchange.identity.isAdmin ? "true" : "false"))
         }

@@ -344,7 +344,7 @@ package final class GatewayPipeline: RequestPipeline {
                 "route": "\(exchange.bindingIndex >= 0 ? self.state.bindings[exchange.bindingIndex].name : "-")",
                 "duration_us": "\(elapsed / 1000)",
                 "bytes_in": "\(request.body.readableBytes)", "bytes_out": "\(bytesOut ?? response.body.readableBytes)",
-                "user": "\(exchange.identity.userID?.uuidString.lowercased() ?? "-")",
+                "user": "\(exchange.identity.userID?.lowercasedString ?? "-")",
             ])
     }
 
