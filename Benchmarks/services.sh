@@ -17,9 +17,9 @@
 # call is a few per second, not one per request. CreateVideo runs first: it fills the table that
 # ListVideos pages through (N_WRITE rows per repeat and database).
 #
-# Login is not measured: its cost is one Argon2id verification (~70 ms at the OWASP parameters it
-# is configured with, for unknown users too, so timing does not tell them apart); the rest of the call
-# is below the noise of that hash, and the service offers no way to skip it.
+# Login is measured by Benchmarks/login.sh instead: its cost is one Argon2id verification (for
+# unknown users too, so timing does not tell them apart), which drowns the rest of the call in a
+# CPU-per-call figure; that script finds the rest by attributing profile samples.
 #
 # PostgreSQL and Redis: private servers from scripts/with-test-services (the script re-runs itself
 # under it unless HALO_TEST_REDIS_URL and HALO_TEST_POSTGRES_URL are set). That PostgreSQL runs with
