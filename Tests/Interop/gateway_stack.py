@@ -7,6 +7,7 @@ import http.client
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -23,9 +24,10 @@ def free_port():
 
 
 def cluster_connected(admin_port, name):
-    """Whether every event loop of the gateway whose admin listener is on `admin_port` has a ready
-    connection to every endpoint of cluster `name` (each loop connects, and reconnects after a
-    backend restart, on its own backoff)."""
+    """Whether every event loop of the gateway whose admin listener is on `admin_port` can call
+    every endpoint of cluster `name`: a ready connection, health not failed, not ejected. Each loop
+    connects, reconnects after a backend restart and checks health on its own schedule; until its
+    health check passes again, a loop answers 503 for the endpoint even with a ready connection."""
     connection = http.client.HTTPConnection("127.0.0.1", admin_port, timeout=10)
     try:
         connection.request("GET", "/admin/clusters")
@@ -33,7 +35,33 @@ def cluster_connected(admin_port, name):
     finally:
         connection.close()
     cluster = next(cluster for cluster in clusters if cluster["name"] == name)
-    return all("ready" in endpoint["connections"] for loop in cluster["loops"] for endpoint in loop["endpoints"])
+    return all(
+        "ready" in endpoint["connections"] and endpoint["health"] != "unhealthy" and not endpoint["ejected"]
+        for loop in cluster["loops"]
+        for endpoint in loop["endpoints"]
+    )
+
+
+def freeze(process, timeout=10):
+    """SIGSTOPs `process` and waits until every one of its threads has stopped. kill() returns
+    before that: on a busy machine a thread can still finish a call it had started (seen answering
+    a request sent after the signal), so a test that needs the process frozen must wait."""
+    process.send_signal(signal.SIGSTOP)
+    deadline = time.monotonic() + timeout
+    tasks = Path(f"/proc/{process.pid}/task")
+    while time.monotonic() < deadline:
+        states = []
+        for task in tasks.iterdir():
+            try:
+                stat = (task / "stat").read_text()
+            except FileNotFoundError:
+                continue  # a thread that has just ended
+            # "tid (comm) S ...": the state follows the command name's closing parenthesis.
+            states.append(stat[stat.rindex(")") + 2])
+        if states and all(state in "Tt" for state in states):
+            return
+        time.sleep(0.005)
+    raise RuntimeError(f"process {process.pid} did not stop within {timeout}s")
 
 
 def wait_for_port(port, process, timeout=30):

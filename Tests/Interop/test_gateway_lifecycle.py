@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from gateway_stack import REPO, cluster_connected, free_port, started, wait_for_port
+from gateway_stack import REPO, cluster_connected, free_port, freeze, started, wait_for_port
 
 BUNDLED_CONFIG = REPO / "Sources" / "Gateway" / "halo-gateway.yaml"
 
@@ -37,7 +37,8 @@ class ExtraGateway:
         command = [str(stack.bin / "halo-gateway")]
         if config is not None:
             command += ["--config", str(config)]
-        self.log = open(workdir / f"gateway-{self.port}.log", "ab")
+        self.log_path = workdir / f"gateway-{self.port}.log"
+        self.log = open(self.log_path, "ab")
         self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT, env=env)
         wait_for_port(self.port, self.process)
         # The gateway binds admin before REST, so this holds at once; it guards the order.
@@ -56,15 +57,22 @@ class ExtraGateway:
         finally:
             connection.close()
 
-    def video_calls_in_flight(self):
+    def video_cluster(self):
+        """The video cluster as /admin/clusters shows it."""
         connection = http.client.HTTPConnection("127.0.0.1", self.admin_port, timeout=10)
         try:
             connection.request("GET", "/admin/clusters")
             clusters = json.loads(connection.getresponse().read())["clusters"]
         finally:
             connection.close()
-        video = next(cluster for cluster in clusters if cluster["name"] == "video")
-        return sum(loop["active"] for loop in video["loops"])
+        return next(cluster for cluster in clusters if cluster["name"] == "video")
+
+    def video_calls_in_flight(self):
+        return sum(loop["active"] for loop in self.video_cluster()["loops"])
+
+    def log_tail(self, lines=20):
+        self.log.flush()
+        return b"\n".join(self.log_path.read_bytes().splitlines()[-lines:]).decode(errors="replace")
 
     def stop(self):
         if self.process.poll() is None:
@@ -139,11 +147,12 @@ class TestDrainOnSIGTERM:
         assert wait_until(lambda: cluster_connected(gateway.admin_port, "video"))
         try:
             # Freeze the video service so a request is in flight when SIGTERM arrives.
-            video.send_signal(signal.SIGSTOP)
+            freeze(video)
             client = threading.Thread(target=slow_request)
             client.start()
             # SIGTERM once the request is waiting on the video service, not before.
-            assert wait_until(lambda: gateway.video_calls_in_flight() >= 1)
+            assert wait_until(lambda: gateway.video_calls_in_flight() >= 1), (
+                results, gateway.video_cluster(), gateway.log_tail())
             gateway.process.send_signal(signal.SIGTERM)
             time.sleep(0.3)
             # Not accepting any more, still draining.
@@ -169,7 +178,7 @@ class TestDrainOnSIGTERM:
         # being set up would hold the request as pending (not in flight), then fail it.
         assert wait_until(lambda: cluster_connected(gateway.admin_port, "video"))
         try:
-            video.send_signal(signal.SIGSTOP)
+            freeze(video)
             outcome = {}
 
             def abandoned_request():
@@ -180,7 +189,8 @@ class TestDrainOnSIGTERM:
 
             client = threading.Thread(target=abandoned_request, daemon=True)
             client.start()
-            assert wait_until(lambda: gateway.video_calls_in_flight() >= 1)
+            assert wait_until(lambda: gateway.video_calls_in_flight() >= 1), (
+                outcome, gateway.video_cluster(), gateway.log_tail())
             started = time.monotonic()
             gateway.process.send_signal(signal.SIGTERM)
             assert gateway.process.wait(timeout=10) == 0
@@ -218,8 +228,8 @@ class TestSigningKeyRotation:
         assert wait_until(lambda: answers.append(stack.request("POST", "/api/v1/auth/login", credentials))
                           or answers[-1][0] == 200, timeout=15), answers[-1]
         new_token = answers[-1][2]["access_token"]
-        # Each event loop reconnects on its own backoff; a loop still waiting answers 503 (no
-        # connection), which is not what this test is about.
+        # Each event loop reconnects on its own backoff and checks health again; a loop still
+        # waiting answers 503 (no healthy endpoint), which is not what this test is about.
         assert wait_until(lambda: stack.cluster_connected("auth"), timeout=15)
         assert new_token.split(".")[0] != old_token.split(".")[0], "the header names another key"
         # The unknown kid makes the gateway fetch the JWKS (at most once per refetch_interval, 10 s
@@ -230,7 +240,8 @@ class TestSigningKeyRotation:
                           or answers[-1][0] == 200, timeout=25, interval=0.5), answers[-1]
         for status, _, body in answers[:-1]:
             assert status == 401 and "key id is not known" in body["detail"], body
-        assert stack.request("GET", "/api/v1/auth/me", token=old_token)[0] == 200
+        answer = stack.request("GET", "/api/v1/auth/me", token=old_token)
+        assert answer[0] == 200, (answer, stack.log_tail("gateway"))
 
     def test_a_jwks_outage_keeps_known_keys_serving(self, stack):
         name = uuid.uuid4().hex[:12]

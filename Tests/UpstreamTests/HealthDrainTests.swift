@@ -1,3 +1,4 @@
+import HTTP2
 import HealthProtos
 import Logging
 import NIOCore
@@ -18,7 +19,7 @@ import Upstream
         let health: HealthService
         let port: Int
 
-        static func start() async throws -> Backend {
+        static func start(port: Int = 0) async throws -> Backend {
             let health = HealthService()
             var router = Router()
             health.register(in: &router)
@@ -27,13 +28,18 @@ import Upstream
                 .with { $0.message = request.message }
             }
             let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-            let server = Server(
-                configuration: Server.Configuration(), router: router, group: group, logger: Logger(label: "test"))
+            var configuration = Server.Configuration()
+            configuration.port = port
+            // A Watch stream never ends on its own: shutdown closes it after this.
+            configuration.http2.drainTimeout = .milliseconds(300)
+            let server = Server(configuration: configuration, router: router, group: group, logger: Logger(label: "test"))
             let address = try await server.start()
             return Backend(group: group, server: server, health: health, port: address.port!)
         }
 
+        /// As the services stop: NOT_SERVING pushed to watchers, then the server drained.
         func stop() async throws {
+            self.health.enterDrain()
             await self.server.shutdownGracefully()
             try await self.group.shutdownGracefully()
         }
@@ -86,5 +92,37 @@ import Upstream
         try await group.shutdownGracefully()
         try await first.stop()
         try await second.stop()
+    }
+
+    /// A backend that restarts is checked as soon as its new connection is ready, not after the
+    /// check interval that began when the old connection broke: until then every call on the loop
+    /// would be refused with "no healthy endpoint" although the backend answers.
+    @Test func aRestartedBackendIsHealthyAgainOnceReconnected() async throws {
+        var backend = try await Backend.start()
+        let port = backend.port
+        var configuration = ClusterConfiguration(name: "restart", endpoints: [.init(host: "127.0.0.1", port: port)])
+        configuration.healthCheck?.interval = .seconds(60)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let cluster = Cluster(configuration: configuration, group: group, logger: Logger(label: "test"))
+        try await cluster.start()
+        func health() async -> HealthStatus.State? { await cluster.snapshot().loops[0].endpoints.first?.health }
+        var outcome: Result<Void, any Error> = .success(())
+        do {
+            try await waitUntil("the endpoint is healthy") { await health() == .healthy }
+            try await backend.stop()
+            try await waitUntil("NOT_SERVING marks the endpoint unhealthy") { await health() == .unhealthy }
+            backend = try await Backend.start(port: port)
+            // Reconnecting takes a backoff step or two (from 100 ms); the check interval is a minute.
+            try await waitUntil("the endpoint is healthy again", timeout: .seconds(10)) { await health() == .healthy }
+            if case .failure(let failure) = await cluster.result(TestMethods.unary, TestMethods.echo()) {
+                Issue.record("a call after the restart failed: \(failure)")
+            }
+        } catch {
+            outcome = .failure(error)
+        }
+        await cluster.shutDown()
+        try await group.shutdownGracefully()
+        try await backend.stop()
+        try outcome.get()
     }
 }

@@ -49,15 +49,19 @@ final class Replica {
         kill(self.process.processIdentifier, signal)
     }
 
-    /// Stops the process (SIGSTOP) and waits until the kernel shows it stopped, so no call
-    /// made afterwards can still be answered.
+    /// Stops the process (SIGSTOP) and waits until the kernel shows every thread stopped, so no
+    /// call made afterwards can still be answered (kill() returns before that, and on a busy
+    /// machine a thread can still finish a call it had started).
     func stop() throws {
         self.signal(SIGSTOP)
-        for _ in 0..<500 {
-            let stat =
-                (try? String(contentsOfFile: "/proc/\(self.process.processIdentifier)/stat", encoding: .utf8)) ?? ""
-            // "pid (comm) S ...": the state follows the command name's closing parenthesis.
-            if let close = stat.lastIndex(of: ")"), stat[stat.index(close, offsetBy: 2)...].hasPrefix("T") { return }
+        let tasks = "/proc/\(self.process.processIdentifier)/task"
+        for _ in 0..<5000 {
+            let states = ((try? FileManager.default.contentsOfDirectory(atPath: tasks)) ?? []).compactMap { task in
+                // "tid (comm) S ...": the state follows the command name's closing parenthesis.
+                let stat = (try? String(contentsOfFile: "\(tasks)/\(task)/stat", encoding: .utf8)) ?? ""
+                return stat.lastIndex(of: ")").map { stat[stat.index($0, offsetBy: 2)] }
+            }
+            if !states.isEmpty, states.allSatisfy({ $0 == "T" || $0 == "t" }) { return }
             usleep(1000)
         }
         throw ReplicaError(message: "the replica did not stop")

@@ -49,9 +49,13 @@ final class HealthChecker {
         self.request = message.framed()
     }
 
-    /// The connection became ready: start checking (again).
+    /// The connection became ready: check now. A check waiting out its interval after the last
+    /// connection broke runs at once, so a restarted backend is back as soon as it says SERVING,
+    /// not an interval later (the connection's own backoff paces how often this happens).
     func connectionReady() {
-        guard !self.stopped, self.call == nil, self.timer == nil else { return }
+        guard !self.stopped, self.call == nil else { return }
+        self.timer?.cancel()
+        self.timer = nil
         self.runCheck()
     }
 
