@@ -25,7 +25,7 @@ package final class LoopPool {
     /// Pass-through calls waiting for a free stream (`LoopPool+Streams.swift`).
     var pendingStreams = CircularBuffer<UpstreamStream>()
     /// The deadlines of this loop's pass-through calls, with one timer for all of them.
-    let streamDeadlines: DeadlineQueue<UpstreamStream>
+    let streamDeadlines: DeadlineQueue
     var picker: EndpointPicker
     var ejectionDecay: Scheduled<Void>?
     var isShutDown = false

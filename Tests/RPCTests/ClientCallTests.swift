@@ -20,13 +20,13 @@ import Testing
 
     private func startCall(
         _ pair: EmbeddedPair, deadline: NIODeadline? = nil, metadata: Metadata = Metadata(),
-        deadlines: DeadlineQueue<ClientCall>? = nil
+        deadlines: DeadlineQueue? = nil
     ) -> Probe {
         let probe = Probe()
         probe.call = ClientCall(
             eventLoop: pair.client.embeddedEventLoop, maxMessageSize: 1024, consumesOnReceipt: true,
             deadline: deadline,
-            deadlines: deadlines ?? DeadlineQueue<ClientCall>(eventLoop: pair.client.embeddedEventLoop),
+            deadlines: deadlines ?? DeadlineQueue(eventLoop: pair.client.embeddedEventLoop),
             // Weak: the probe holds the call, and the call keeps its callbacks.
             onMessage: { [weak probe] in probe?.messages.append(String(buffer: $0)) },
             onFinish: { [weak probe] outcome, initial in
@@ -139,7 +139,7 @@ import Testing
     @Test func oneQueueEndsEachCallAtItsOwnDeadline() throws {
         let pair = try EmbeddedPair()
         let loop = pair.client.embeddedEventLoop
-        let deadlines = DeadlineQueue<ClientCall>(eventLoop: loop)
+        let deadlines = DeadlineQueue(eventLoop: loop)
         let start = loop.now
         let late = self.startCall(pair, deadline: start + .milliseconds(300), deadlines: deadlines)
         let early = self.startCall(pair, deadline: start + .milliseconds(100), deadlines: deadlines)
@@ -169,7 +169,7 @@ import Testing
     @Test func finishedCallsLeaveTheQueue() throws {
         let pair = try EmbeddedPair()
         let loop = pair.client.embeddedEventLoop
-        let deadlines = DeadlineQueue<ClientCall>(eventLoop: loop)
+        let deadlines = DeadlineQueue(eventLoop: loop)
         var probes: [Probe] = []
         for index in 0..<20 {
             probes.append(

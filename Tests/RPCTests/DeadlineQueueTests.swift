@@ -22,7 +22,7 @@ import Testing
 
     @Test func entriesEndInDeadlineOrderAndRemovedOnesNever() {
         let loop = EmbeddedEventLoop()
-        let queue = DeadlineQueue<Entry>(eventLoop: loop)
+        let queue = DeadlineQueue(eventLoop: loop)
         let start = loop.now
         let entries = (0..<8).map { Entry("entry \($0)", loop: loop) }
         // Deadlines 800, 700, ..., 100 ms: each arrival moves the timer earlier.

@@ -16,7 +16,7 @@ final class ClientCall: StreamHandler, DeadlineWatched {
     private var deframer: MessageDeframer
     private var stream: Stream?
     /// The connection's deadline watch, and this call's place in it (-1 when not watched).
-    private let deadlines: DeadlineQueue<ClientCall>
+    private let deadlines: DeadlineQueue
     var deadlineSlot = -1
     private var pendingWrite: (ByteBuffer, CheckedContinuation<Void, any Error>)?
     /// Messages written before the stream opened (streaming calls wait for a connection).
@@ -38,7 +38,7 @@ final class ClientCall: StreamHandler, DeadlineWatched {
 
     init(
         eventLoop: any EventLoop, maxMessageSize: Int, consumesOnReceipt: Bool, deadline: NIODeadline?,
-        deadlines: DeadlineQueue<ClientCall>, onMessage: @escaping (ByteBuffer) -> Void,
+        deadlines: DeadlineQueue, onMessage: @escaping (ByteBuffer) -> Void,
         onFinish: @escaping (Outcome, Metadata) -> Void
     ) {
         self.eventLoop = eventLoop

@@ -11,7 +11,7 @@ final class ClientConnectionCore: ConnectionDelegate {
     /// The request fields every call on this connection sends, built once.
     private let staticHeaders: [Header]
     /// One timer for the deadlines of every call on this connection.
-    private let deadlines: DeadlineQueue<ClientCall>
+    private let deadlines: DeadlineQueue
     private let eventLoop: any EventLoop
     private let configuration: ClientConnection.Configuration
     private let logger: Logger

@@ -18,14 +18,16 @@ package protocol DeadlineWatched: AnyObject {
 /// when the earliest entry finishes first (it then sets itself for the next). With a route's
 /// uniform timeouts that is about one timer per timeout period, whatever the call rate.
 ///
-/// Generic over the entry, so each owner (a connection's `ClientCall`s, a loop pool's
-/// pass-through streams) gets a queue specialized for its type; use it only on `eventLoop`.
-package final class DeadlineQueue<Entry: DeadlineWatched> {
-    @usableFromInline let eventLoop: any EventLoop
+/// Entries are held as `any DeadlineWatched` (a class reference and its witness table), not as a
+/// generic parameter: a generic queue used from another module ran unspecialized (value-witness
+/// copies and tuple metadata looked up at run time), about 9% of a pass-through call's CPU in the
+/// gateway. Use it only on `eventLoop`.
+package final class DeadlineQueue {
+    private let eventLoop: any EventLoop
     /// A binary min-heap on deadline; each entry knows its position (`deadlineSlot`).
-    @usableFromInline var heap: [(deadline: NIODeadline, entry: Entry)] = []
-    @usableFromInline var timer: Scheduled<Void>?
-    @usableFromInline var timerDeadline: NIODeadline?
+    private var heap: [(deadline: NIODeadline, entry: any DeadlineWatched)] = []
+    private var timer: Scheduled<Void>?
+    private var timerDeadline: NIODeadline?
 
     package init(eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
@@ -36,8 +38,7 @@ package final class DeadlineQueue<Entry: DeadlineWatched> {
 
     /// Watches `entry` until `deadline`: then `entry.deadlinePassed()` runs, unless `remove` came
     /// first. An entry already watched keeps its first deadline.
-    @inlinable
-    package func add(_ entry: Entry, deadline: NIODeadline) {
+    package func add(_ entry: any DeadlineWatched, deadline: NIODeadline) {
         assert(self.eventLoop.inEventLoop, "deadlines are watched on their owner's loop")
         guard entry.deadlineSlot < 0 else { return }
         entry.deadlineSlot = self.heap.count
@@ -48,8 +49,7 @@ package final class DeadlineQueue<Entry: DeadlineWatched> {
     }
 
     /// Stops watching `entry` (it finished); nothing happens if it is not watched here.
-    @inlinable
-    package func remove(_ entry: Entry) {
+    package func remove(_ entry: any DeadlineWatched) {
         let slot = entry.deadlineSlot
         guard slot >= 0, slot < self.heap.count, self.heap[slot].entry === entry else { return }
         entry.deadlineSlot = -1
@@ -63,8 +63,7 @@ package final class DeadlineQueue<Entry: DeadlineWatched> {
 
     // MARK: Timer
 
-    @usableFromInline
-    func arm(at deadline: NIODeadline) {
+    private func arm(at deadline: NIODeadline) {
         self.timer?.cancel()
         self.timerDeadline = deadline
         self.timer = self.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
@@ -86,8 +85,7 @@ package final class DeadlineQueue<Entry: DeadlineWatched> {
 
     // MARK: Heap
 
-    @inlinable
-    func siftUp(_ start: Int) {
+    private func siftUp(_ start: Int) {
         var child = start
         while child > 0 {
             let parent = (child - 1) / 2
@@ -97,8 +95,7 @@ package final class DeadlineQueue<Entry: DeadlineWatched> {
         }
     }
 
-    @inlinable
-    func siftDown(_ start: Int) {
+    private func siftDown(_ start: Int) {
         var parent = start
         while true {
             let left = 2 * parent + 1
@@ -112,8 +109,7 @@ package final class DeadlineQueue<Entry: DeadlineWatched> {
         }
     }
 
-    @inlinable
-    func swapAt(_ first: Int, _ second: Int) {
+    private func swapAt(_ first: Int, _ second: Int) {
         self.heap.swapAt(first, second)
         self.heap[first].entry.deadlineSlot = first
         self.heap[second].entry.deadlineSlot = second

@@ -32,7 +32,7 @@ package final class Subchannel: ConnectionDelegate {
     private let logger: Logger
     private let staticHeaders: [Header]
     /// One timer for the deadlines of every call on this connection.
-    private let deadlines: DeadlineQueue<ClientCall>
+    private let deadlines: DeadlineQueue
     var machine: SubchannelStateMachine
     private var reconnectTimer: Scheduled<Void>?
     private var settingsTimer: Scheduled<Void>?
