@@ -32,7 +32,8 @@ import Upstream
             configuration.port = port
             // A Watch stream never ends on its own: shutdown closes it after this.
             configuration.http2.drainTimeout = .milliseconds(300)
-            let server = Server(configuration: configuration, router: router, group: group, logger: Logger(label: "test"))
+            let server = Server(
+                configuration: configuration, router: router, group: group, logger: Logger(label: "test"))
             let address = try await server.start()
             return Backend(group: group, server: server, health: health, port: address.port!)
         }
