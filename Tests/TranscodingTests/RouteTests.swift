@@ -105,6 +105,11 @@ struct RouteTests {
         #expect(request.within.seconds == 1 && request.within.nanos == 500_000_000)
         #expect(request.hasFlag && !request.flag)
         #expect(request.sub.subfield == "a b")
+        // `+` is a space, `%2B` a plus; both spellings of hex; a plain value is taken as it is.
+        let decoded = try self.request(
+            Halo_Testing_V1_GetMessageRequest.self, "GET", "/v1/messages/1",
+            query: "tags=%2B1+2&tags=%c3%A9t%C3%a9&tags=plain&tags=&tags=%2f%2F")
+        #expect(decoded.tags == ["+1 2", "été", "plain", "", "//"])
         let byNumber = try self.request(
             Halo_Testing_V1_GetMessageRequest.self, "GET", "/v1/messages/1", query: "shade=2")
         #expect(byNumber.shade == .dark)
@@ -121,6 +126,11 @@ struct RouteTests {
             ("flag=yes", "query parameter flag: expected true or false"),
             ("sub=x", "query parameter sub: field cannot be set from a URL"),
             ("revision=%ZZ", "query parameter is not valid percent-encoded UTF-8"),
+            ("tags=%", "query parameter is not valid percent-encoded UTF-8"),
+            ("tags=a%4", "query parameter is not valid percent-encoded UTF-8"),
+            ("tags=%C3%28", "query parameter is not valid percent-encoded UTF-8"),
+            ("tags=+%FF", "query parameter is not valid percent-encoded UTF-8"),
+            ("ta%ZZgs=a", "query parameter is not valid percent-encoded UTF-8"),
         ])
     func badQueries(query: String, expected: String) {
         #expect(refusal("GET", "/v1/messages/1", query: query) == expected)
@@ -150,6 +160,12 @@ struct RouteTests {
     func percentDecoding() throws {
         #expect(try lookup("GET", "/v1/messages/a%2Fb%20c")?.1 == ["a/b c"])
         #expect(try lookup("GET", "/v1/shelves/a%2Fb/c%20d")?.1 == ["shelves/a%2Fb/c d"])
+        // A multi-segment variable keeps an encoded slash as it was sent; `+` in a path is a plus.
+        #expect(try lookup("GET", "/v1/shelves/a%2fb/c+d%41")?.1 == ["shelves/a%2fb/c+dA"])
+        #expect(try lookup("GET", "/v1/messages/a+b%2b")?.1 == ["a+b+"])
+        #expect(throws: RouteError(.badPath, "invalid percent-encoding in path")) {
+            try table.lookup(method: "GET", path: "/v1/messages/ab%4")
+        }
         #expect(throws: RouteError(.badPath, "invalid percent-encoding in path")) {
             try table.lookup(method: "GET", path: "/v1/messages/%G0")
         }
