@@ -44,16 +44,17 @@ protos-check: setup
 # The auth suite hashes with Argon2id at OWASP parameters, and the upstream suite drives real replica
 # processes under load: each keeps both cores busy, so each runs on its own and the other suites'
 # deadlines are not measured against starved threads.
+# Each test stage runs under a time limit (scripts/time-limit), far above its usual time.
 unit-test: build python
-	scripts/with-test-services $(SWIFT) test --skip-build --skip AuthServiceTests --skip UpstreamTests
-	scripts/with-test-services $(SWIFT) test --skip-build --filter AuthServiceTests
-	scripts/with-test-services $(SWIFT) test --skip-build --filter UpstreamTests
+	scripts/time-limit 15m scripts/with-test-services $(SWIFT) test --skip-build --skip AuthServiceTests --skip UpstreamTests
+	scripts/time-limit 10m scripts/with-test-services $(SWIFT) test --skip-build --filter AuthServiceTests
+	scripts/time-limit 10m scripts/with-test-services $(SWIFT) test --skip-build --filter UpstreamTests
 
 interop-test: build python
-	$(VENV)/bin/python -m pytest -q Tests/Interop
+	scripts/time-limit 20m $(VENV)/bin/python -m pytest -q Tests/Interop
 
 test-asan: setup python
-	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan.supp scripts/with-test-services $(SWIFT) test --sanitize=address --scratch-path .build-asan --filter '$(ASAN_TESTS)'
+	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan.supp scripts/time-limit 40m scripts/with-test-services $(SWIFT) test --sanitize=address --scratch-path .build-asan --filter '$(ASAN_TESTS)'
 
 test: setup python build lint protos-check unit-test interop-test test-asan fuzz-smoke
 

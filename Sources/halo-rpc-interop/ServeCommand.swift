@@ -30,6 +30,12 @@ struct ServeCommand: AsyncParsableCommand {
             newer ones are refused (never processed) and the server keeps serving new connections.
             """)
     var goAwayKeep: Int = 1
+    @Flag(
+        help: """
+            Shut down as on SIGTERM when standard input ends: a test's backend goes with the test \
+            process, even when that process crashes.
+            """)
+    var exitWithStandardInput = false
 
     func run() async throws {
         var logger = Logger(label: "halo.rpc-interop")
@@ -55,6 +61,12 @@ struct ServeCommand: AsyncParsableCommand {
         let keep = self.goAwayKeep
         Signals.onSignal(SIGUSR1) { server.goAway(keepingOldestStreams: keep) }
 
+        if self.exitWithStandardInput {
+            Thread.detachNewThread {
+                _ = FileHandle.standardInput.readDataToEndOfFile()
+                kill(getpid(), SIGTERM)
+            }
+        }
         await Signals.waitForTermination()
         health.enterDrain()
         await server.shutdownGracefully()

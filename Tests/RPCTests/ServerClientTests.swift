@@ -285,6 +285,21 @@ struct ServerClientTests {
         await server.shutdownGracefully()
     }
 
+    @Test("a server whose bind failed can be dropped: its shutdown promise is completed, not leaked")
+    func droppedAfterAFailedBind() async throws {
+        let first = Server(configuration: .defaults, router: Echo.router(events: Events()), logger: Logger(label: "t"))
+        var configuration = Server.Configuration.defaults
+        configuration.port = try await first.start().port!
+        do {
+            // NIO's leak check ends the process in a debug build if the dropped server's promise
+            // was never completed.
+            let second = Server(
+                configuration: configuration, router: Echo.router(events: Events()), logger: Logger(label: "t"))
+            await #expect(throws: (any Error).self) { try await second.start() }
+        }
+        await first.shutdownGracefully()
+    }
+
     @Test("graceful shutdown lets the call in flight finish, then refuses new connections")
     func gracefulShutdown() async throws {
         let events = Events()

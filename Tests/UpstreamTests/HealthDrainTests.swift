@@ -34,8 +34,13 @@ import Upstream
             configuration.http2.drainTimeout = .milliseconds(300)
             let server = Server(
                 configuration: configuration, router: router, group: group, logger: Logger(label: "test"))
-            let address = try await server.start()
-            return Backend(group: group, server: server, health: health, port: address.port!)
+            do {
+                let address = try await server.start()
+                return Backend(group: group, server: server, health: health, port: address.port!)
+            } catch {
+                try? await group.shutdownGracefully()
+                throw error
+            }
         }
 
         /// As the services stop: NOT_SERVING pushed to watchers, then the server drained.
@@ -43,6 +48,20 @@ import Upstream
             self.health.enterDrain()
             await self.server.shutdownGracefully()
             try await self.group.shutdownGracefully()
+        }
+    }
+
+    /// A backend on `port` again; the port may be taken for a moment (an outgoing connection
+    /// elsewhere in the run can be given it while it is free), so binding is tried for a while.
+    private static func restart(on port: Int) async throws -> Backend {
+        var attempt = 0
+        while true {
+            do {
+                return try await Backend.start(port: port)
+            } catch  where attempt < 40 {
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(50))
+            }
         }
     }
 
@@ -112,7 +131,7 @@ import Upstream
             try await waitUntil("the endpoint is healthy") { await health() == .healthy }
             try await backend.stop()
             try await waitUntil("NOT_SERVING marks the endpoint unhealthy") { await health() == .unhealthy }
-            backend = try await Backend.start(port: port)
+            backend = try await Self.restart(on: port)
             // Reconnecting takes a backoff step or two (from 100 ms); the check interval is a minute.
             try await waitUntil("the endpoint is healthy again", timeout: .seconds(10)) { await health() == .healthy }
             if case .failure(let failure) = await cluster.result(TestMethods.unary, TestMethods.echo()) {

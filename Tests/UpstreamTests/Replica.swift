@@ -5,6 +5,9 @@ import Foundation
 final class Replica {
     let process = Process()
     let port: Int
+    /// The replica's standard input: it shuts down when this closes, so a test process that
+    /// crashes takes its replicas with it.
+    private let input = Pipe()
 
     init() throws {
         let binary =
@@ -16,8 +19,14 @@ final class Replica {
         }
         let output = Pipe()
         self.process.executableURL = URL(fileURLWithPath: binary)
-        self.process.arguments = ["serve", "--port", "0", "--threads", "1", "--log-level", "error"]
+        self.process.arguments = [
+            "serve", "--port", "0", "--threads", "1", "--log-level", "error", "--exit-with-standard-input",
+        ]
+        self.process.standardInput = self.input
         self.process.standardOutput = output
+        // Not the test's own output: a replica left running would hold swift-test's pipe open, and
+        // swift-test waits for that pipe to end (a crashed test process hung CI that way).
+        self.process.standardError = FileHandle.nullDevice
         try self.process.run()
         // The one line the server prints: "listening 127.0.0.1:PORT".
         var line = Data()

@@ -49,6 +49,14 @@ package final class Server: Sendable {
         self.stopped = group.any().makePromise()
     }
 
+    deinit {
+        // A server dropped without a graceful shutdown (one whose bind failed, say) can have no one
+        // waiting any more: complete the promise rather than leave it to NIO's leak check, which
+        // ends the process in debug builds.
+        if case .stopped = self.state.withLock({ $0 }) { return }
+        self.stopped.succeed()
+    }
+
     /// Binds and starts accepting; returns the bound address.
     @discardableResult
     package func start() async throws -> SocketAddress {
