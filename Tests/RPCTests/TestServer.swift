@@ -84,7 +84,7 @@ final class Events: Sendable {
     var all: [String] { self.events.withLock { $0 } }
 
     /// Waits (briefly) until `event` was recorded.
-    func waitFor(_ event: String, timeout: Duration = .seconds(5)) async -> Bool {
+    func waitFor(_ event: String, timeout: Duration = .seconds(20)) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if self.all.contains(event) { return true }
