@@ -92,6 +92,9 @@ extension LoopPool {
             subchannel.onStateChange = { subchannel, state in
                 self.subchannelChanged(subchannel, state, endpoint: endpoint)
             }
+            subchannel.onStreamFreed = { _ in
+                if !self.pending.isEmpty || !self.pendingStreams.isEmpty { self.dispatchPending() }
+            }
         }
         return endpoint
     }
@@ -210,6 +213,7 @@ extension LoopPool {
         for subchannel in endpoint.subchannels {
             subchannel.shutDown()
             subchannel.onStateChange = nil
+            subchannel.onStreamFreed = nil
         }
     }
 

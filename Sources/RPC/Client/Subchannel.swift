@@ -45,6 +45,10 @@ package final class Subchannel: ConnectionDelegate {
     /// Called on `eventLoop` after each state change.
     package var onStateChange: ((Subchannel, ConnectivityState) -> Void)?
 
+    /// Called on `eventLoop` when a stream of the ready connection closed: a call waiting for a
+    /// free stream may start now. (Its answer came before: a call finishing is not yet room.)
+    package var onStreamFreed: ((Subchannel) -> Void)?
+
     /// Calls started here and not yet finished, on the current connection and any draining one.
     package internal(set) var inFlight = 0
 
@@ -241,6 +245,11 @@ package final class Subchannel: ConnectionDelegate {
         self.logger.debug(
             "goaway received", metadata: ["address": "\(self.address)", "last_stream_id": "\(lastStreamID)"])
         self.perform(self.machine.goAwayReceived(connection, now: self.eventLoop.now))
+    }
+
+    package func connectionStreamClosed(_ connection: Connection) {
+        guard self.machine.readyConnection === connection else { return }
+        self.onStreamFreed?(self)
     }
 
     package func connectionClosed(_ connection: Connection) {
