@@ -169,6 +169,54 @@ import Upstream
         #expect(failed.values.count == 4, "rejected calls never went upstream")
     }
 
+    /// INVALID_ARGUMENT, NOT_FOUND and UNAUTHENTICATED are answers about the request, not the
+    /// backend: however many, no breaker opens and no endpoint is ejected. The same counters do
+    /// react to server faults (the UNAVAILABLE calls at the end eject an endpoint).
+    @Test func clientErrorsNeverOpenTheBreakerNorEject() async throws {
+        let replicas = try startReplicas(2)
+        let metrics = TestMetrics()
+        let (clean, faulted) = try await withCluster(
+            replicas, metrics: metrics,
+            configure: {
+                $0.circuitBreaker.windowSize = 10
+                $0.circuitBreaker.minimumCalls = 4
+                $0.endpointCircuitBreaker = $0.circuitBreaker
+                $0.outlierDetection.consecutiveFaults = 2
+            }
+        ) { cluster in
+            for code: Int32 in [3, 5, 16] {
+                for _ in 0..<6 {
+                    let result = await cluster.result(TestMethods.unary, TestMethods.echo(failCode: code))
+                    guard case .failure(let failure) = result else {
+                        Issue.record("the backend answers status \(code)")
+                        continue
+                    }
+                    #expect(failure.code.rawValue == Int(code))
+                    #expect(failure.reason == .callFailed)
+                    #expect(failure.failure.origin == .server)
+                }
+            }
+            let clean = await cluster.snapshot().loops[0]
+            // Round-robin alternates: two UNAVAILABLE in a row at each endpoint; one may be ejected.
+            for _ in 0..<4 { _ = await cluster.result(TestMethods.unary, TestMethods.echo(failCode: 14)) }
+            return (clean, await cluster.snapshot().loops[0])
+        }
+        #expect(clean.breaker == .closed)
+        for endpoint in clean.endpoints {
+            #expect(!endpoint.ejected && endpoint.ejections == 0, "\(endpoint.address) was ejected")
+            #expect(endpoint.breaker == .closed, "\(endpoint.address)'s own breaker")
+        }
+        #expect(faulted.endpoints.map(\.ejections).reduce(0, +) == 1, "server faults do eject")
+        let cluster = ("cluster", "test")
+        #expect(metrics.counterTotal(label: "upstream.ejections", dimensions: [cluster]) == 1)
+        #expect(
+            metrics.counterTotal(label: "upstream.breaker.transitions", dimensions: [cluster, ("state", "open")]) == 0)
+        #expect(
+            metrics.counterTotal(
+                label: "upstream.endpoint.breaker.transitions", dimensions: [cluster, ("state", "open")])
+                == 0)
+    }
+
     @Test func cancellingTheCallerCancelsTheCall() async throws {
         let replicas = try startReplicas(1)
         try await withCluster(replicas) { cluster in
