@@ -32,10 +32,10 @@ struct ServeCommand: AsyncParsableCommand {
     var goAwayKeep: Int = 1
     @Flag(
         help: """
-            Shut down as on SIGTERM when standard input ends: a test's backend goes with the test \
-            process, even when that process crashes.
+            Shut down as on SIGTERM when the parent process is gone: a test's backend goes with the \
+            test process, even when that process crashes.
             """)
-    var exitWithStandardInput = false
+    var exitWithParent = false
 
     func run() async throws {
         var logger = Logger(label: "halo.rpc-interop")
@@ -61,9 +61,10 @@ struct ServeCommand: AsyncParsableCommand {
         let keep = self.goAwayKeep
         Signals.onSignal(SIGUSR1) { server.goAway(keepingOldestStreams: keep) }
 
-        if self.exitWithStandardInput {
+        if self.exitWithParent {
+            let parent = getppid()
             Thread.detachNewThread {
-                _ = FileHandle.standardInput.readDataToEndOfFile()
+                while getppid() == parent { usleep(200_000) }
                 kill(getpid(), SIGTERM)
             }
         }

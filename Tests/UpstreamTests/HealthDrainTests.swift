@@ -34,13 +34,10 @@ import Upstream
             configuration.http2.drainTimeout = .milliseconds(300)
             let server = Server(
                 configuration: configuration, router: router, group: group, logger: Logger(label: "test"))
-            do {
-                let address = try await server.start()
-                return Backend(group: group, server: server, health: health, port: address.port!)
-            } catch {
-                try? await group.shutdownGracefully()
-                throw error
-            }
+            // On a failed bind the group is left running: the dropped server completes its
+            // shutdown promise on it (on a group already shut down, NIO would count it leaked).
+            let address = try await server.start()
+            return Backend(group: group, server: server, health: health, port: address.port!)
         }
 
         /// As the services stop: NOT_SERVING pushed to watchers, then the server drained.

@@ -5,9 +5,6 @@ import Foundation
 final class Replica {
     let process = Process()
     let port: Int
-    /// The replica's standard input: it shuts down when this closes, so a test process that
-    /// crashes takes its replicas with it.
-    private let input = Pipe()
 
     init() throws {
         let binary =
@@ -20,9 +17,8 @@ final class Replica {
         let output = Pipe()
         self.process.executableURL = URL(fileURLWithPath: binary)
         self.process.arguments = [
-            "serve", "--port", "0", "--threads", "1", "--log-level", "error", "--exit-with-standard-input",
+            "serve", "--port", "0", "--threads", "1", "--log-level", "error", "--exit-with-parent",
         ]
-        self.process.standardInput = self.input
         self.process.standardOutput = output
         // Not the test's own output: a replica left running would hold swift-test's pipe open, and
         // swift-test waits for that pipe to end (a crashed test process hung CI that way).
