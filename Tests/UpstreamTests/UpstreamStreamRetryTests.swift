@@ -19,8 +19,13 @@ import Upstream
         try await withCluster(replicas, configure: { $0.healthCheck = nil }) { cluster in
             var recorders: [StreamRecorder] = []
             for index in 0..<(2 * perReplica) {
-                let (recorder, _) = try await UpstreamStreamTests.open(cluster, Self.unary) { stream in
-                    stream.write(UpstreamStreamTests.framed("call \(index)", delayMs: 600), endStream: true)
+                // Each call is held for 2.5 s, so all sixteen are in flight together even when
+                // opening them is slow (the ASan build under a loaded machine took over 600 ms);
+                // the deadline leaves room for a resent call's second 2.5 s.
+                let (recorder, _) = try await UpstreamStreamTests.open(
+                    cluster, Self.unary, deadline: .seconds(15)
+                ) { stream in
+                    stream.write(UpstreamStreamTests.framed("call \(index)", delayMs: 2500), endStream: true)
                 }
                 recorders.append(recorder)
             }
