@@ -6,6 +6,7 @@ import NIOCore
 import NIOPosix
 import RPC
 import SwiftProtobuf
+import Synchronization
 import TestProtos
 import Testing
 
@@ -297,6 +298,30 @@ struct ServerClientTests {
                 configuration: configuration, router: Echo.router(events: Events()), logger: Logger(label: "t"))
             await #expect(throws: (any Error).self) { try await second.start() }
         }
+        await first.shutdownGracefully()
+    }
+
+    /// Shutting down a server that never started (its bind failed) returns at once: it used to
+    /// wait for a stop that nothing would ever signal. A hang here ends in the bounded wait below.
+    @Test func shuttingDownAServerThatNeverStartedReturns() async throws {
+        let first = Server(configuration: .defaults, router: Echo.router(events: Events()), logger: Logger(label: "t"))
+        var configuration = Server.Configuration.defaults
+        configuration.port = try await first.start().port!
+        let second = Server(
+            configuration: configuration, router: Echo.router(events: Events()), logger: Logger(label: "t"))
+        await #expect(throws: (any Error).self) { try await second.start() }
+        let returned = Mutex(false)
+        // Unstructured, so that a shutdown that never returns fails the test instead of hanging it.
+        Task {
+            await second.shutdownGracefully()
+            await second.shutdownGracefully()
+            returned.withLock { $0 = true }
+        }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !returned.withLock({ $0 }), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(returned.withLock { $0 }, "shutdownGracefully() of a never-started server did not return within 10 s")
         await first.shutdownGracefully()
     }
 

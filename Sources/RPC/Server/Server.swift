@@ -87,13 +87,34 @@ package final class Server: Sendable {
     }
 
     /// Stops accepting, drains connections with GOAWAY, and returns when all are closed.
+    /// A server that never started (or whose bind failed) is stopped at once; a second caller
+    /// waits for the first one's shutdown to finish.
     package func shutdownGracefully() async {
-        let channel: (any Channel)? = self.state.withLock { state in
-            guard case .running(let channel) = state else { return nil }
-            state = .stopping
-            return channel
+        enum Step {
+            case close(any Channel)
+            case stopNow
+            case wait
         }
-        guard let channel else {
+        let step: Step = self.state.withLock { state in
+            switch state {
+            case .running(let channel):
+                state = .stopping
+                return .close(channel)
+            case .idle:
+                state = .stopped
+                return .stopNow
+            case .stopping, .stopped:
+                return .wait
+            }
+        }
+        let channel: any Channel
+        switch step {
+        case .close(let running):
+            channel = running
+        case .stopNow:
+            self.stopped.succeed()
+            return
+        case .wait:
             try? await self.stopped.futureResult.get()
             return
         }
