@@ -9,6 +9,9 @@ package protocol ConnectionDelegate: AnyObject {
     func connection(_ connection: Connection, receivedGoAway lastStreamID: Int32, errorCode: ErrorCode)
     /// The peer's SETTINGS arrived (for instance a new max-concurrent-streams).
     func connectionReceivedSettings(_ connection: Connection)
+    /// A stream closed and left the connection's count: room for another. (A call's answer
+    /// arrives before its stream is closed, so a client waiting for a free stream learns it here.)
+    func connectionStreamClosed(_ connection: Connection)
     /// The channel closed; every stream has been told.
     func connectionClosed(_ connection: Connection)
 }
@@ -19,5 +22,6 @@ extension ConnectionDelegate {
     ) -> (any StreamHandler)? { nil }
     package func connection(_ connection: Connection, receivedGoAway lastStreamID: Int32, errorCode: ErrorCode) {}
     package func connectionReceivedSettings(_ connection: Connection) {}
+    package func connectionStreamClosed(_ connection: Connection) {}
     package func connectionClosed(_ connection: Connection) {}
 }

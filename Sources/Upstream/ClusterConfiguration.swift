@@ -89,8 +89,12 @@ package struct ClusterConfiguration: Sendable {
     package var retry = RetryPolicy.defaults
     /// Nil: no active health checking.
     package var healthCheck: HealthCheck? = HealthCheck()
-    /// Keepalive PINGs and idle close of the HTTP/2 connections.
+    /// Keepalive PINGs of the HTTP/2 connections.
     package var keepalive: HTTP2.Configuration.Keepalive? = HTTP2.Configuration.Keepalive()
+    /// A connection that carried no call for this long is closed (between one and two timeouts
+    /// after its last call); health checks do not count as calls, and pause while it is closed
+    /// (the endpoint keeps its last health). The next call on the loop connects every idle
+    /// connection again and waits for the first one ready. Nil: connections stay open.
     package var idleTimeout: Duration? = nil
 
     package init(name: String, endpoints: [Endpoint]) {

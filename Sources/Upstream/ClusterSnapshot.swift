@@ -28,11 +28,13 @@ package struct ClusterSnapshot: Sendable {
     package var name: String
     package var loops: [Loop]
 
-    /// Endpoints that are healthy (or unchecked), not ejected, with a ready connection, on any loop.
+    /// Endpoints that are healthy (or unchecked), not ejected, with a ready connection (or one
+    /// closed for idleness, which the next call connects again), on any loop.
     package var hasUsableEndpoint: Bool {
         self.loops.contains { loop in
             loop.endpoints.contains { endpoint in
-                endpoint.health != .unhealthy && !endpoint.ejected && endpoint.connections.contains(.ready)
+                endpoint.health != .unhealthy && !endpoint.ejected
+                    && endpoint.connections.contains { $0 == .ready || $0 == .idle }
             }
         }
     }
@@ -56,7 +58,7 @@ extension LoopPool {
 
 extension LoopPool {
     /// Whether this loop can send a call now: a healthy (or unchecked), not ejected endpoint with a
-    /// ready connection (the gateway's `/ready`).
+    /// ready connection, or an idle one the call connects (the gateway's `/ready`).
     package var hasUsableEndpoint: Bool {
         ClusterSnapshot(name: "", loops: [self.snapshot()]).hasUsableEndpoint
     }

@@ -20,6 +20,7 @@ extension LoopPool {
 
     /// `pick(avoiding:)` at `now`, read once by the caller for the whole dispatch.
     func pick(avoiding: EndpointSlot?, now: NIODeadline) -> Pick {
+        if self.hasIdleSubchannels { self.connectIdleSubchannels() }
         switch self.picker.pick(self.endpoints, avoiding: avoiding, now: now) {
         case .endpoint(let index):
             let endpoint = self.endpoints[index]
@@ -65,7 +66,8 @@ extension LoopPool {
         subchannelConfiguration.backoff = self.configuration.reconnectBackoff
         subchannelConfiguration.maxConcurrentStreams = self.configuration.maxConcurrentStreams
         subchannelConfiguration.http2.keepalive = self.configuration.keepalive
-        subchannelConfiguration.http2.idleTimeout = self.configuration.idleTimeout
+        // Idleness is the subchannel's to judge: it knows which calls are health checks.
+        subchannelConfiguration.idleTimeout = self.configuration.idleTimeout
         let subchannels = (0..<max(1, self.configuration.connectionsPerEndpoint)).map { _ in
             // The configured host:port this address came from, as gRPC sends its target's name.
             Subchannel(
@@ -90,6 +92,9 @@ extension LoopPool {
             subchannel.onStateChange = { subchannel, state in
                 self.subchannelChanged(subchannel, state, endpoint: endpoint)
             }
+            subchannel.onStreamFreed = { _ in
+                if !self.pending.isEmpty || !self.pendingStreams.isEmpty { self.dispatchPending() }
+            }
         }
         return endpoint
     }
@@ -100,6 +105,12 @@ extension LoopPool {
         if state == .ready {
             if subchannel === endpoint.subchannels.first { endpoint.checker?.connectionReady() }
             self.dispatchPending()
+        } else if state == .idle {
+            // Closed for want of calls: checks pause (the endpoint keeps its health) and the
+            // next call connects it again; calls already waiting are that call.
+            if subchannel === endpoint.subchannels.first { endpoint.checker?.pause() }
+            self.hasIdleSubchannels = true
+            if !self.pending.isEmpty || !self.pendingStreams.isEmpty { self.connectIdleSubchannels() }
         } else if !self.pending.isEmpty || !self.pendingStreams.isEmpty {
             // Calls waiting for this endpoint may have nothing left to wait for.
             self.failPendingIfHopeless()
@@ -120,6 +131,16 @@ extension LoopPool {
         self.logger.notice("endpoint health", metadata: self.metadata(endpoint).merging(["health": "\(change)"]) { $1 })
         self.metrics.healthChanged(healthy: change != .unhealthy)
         if change == .unhealthy { self.failPendingIfHopeless() } else { self.dispatchPending() }
+    }
+
+    /// Connects every connection closed for idleness, not just one: a call has come, and
+    /// round-robin spreads the calls after it over all endpoints. The call that finds none ready
+    /// waits for the first to connect.
+    private func connectIdleSubchannels() {
+        self.hasIdleSubchannels = false
+        for endpoint in self.endpoints {
+            for subchannel in endpoint.subchannels where subchannel.state == .idle { subchannel.connect() }
+        }
     }
 
     /// Records an attempt's outcome for outlier detection; ejects the endpoint when due and allowed.
@@ -192,6 +213,7 @@ extension LoopPool {
         for subchannel in endpoint.subchannels {
             subchannel.shutDown()
             subchannel.onStateChange = nil
+            subchannel.onStreamFreed = nil
         }
     }
 

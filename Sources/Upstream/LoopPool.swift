@@ -28,6 +28,8 @@ package final class LoopPool {
     let streamDeadlines: DeadlineQueue
     var picker: EndpointPicker
     var ejectionDecay: Scheduled<Void>?
+    /// Some connection was closed for idleness: the next pick connects it again.
+    var hasIdleSubchannels = false
     var isShutDown = false
     /// `configuration.deadlineMargin`, converted once (no `Duration` arithmetic on a call's path).
     let deadlineMargin: TimeAmount

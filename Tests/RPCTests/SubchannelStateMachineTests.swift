@@ -5,7 +5,8 @@ import Testing
 @testable import RPC
 
 /// The pool-driven connection's lifecycle, with time passed in: ready only on SETTINGS, backoff
-/// after failures, a replacement at once after GOAWAY or a lost connection.
+/// after failures, a replacement at once after GOAWAY or a lost connection, and with an idle
+/// timeout, closed and idle (not reconnected) after a whole timeout without calls.
 @Suite struct SubchannelStateMachineTests {
     private static let backoff = Backoff(initial: .milliseconds(100), multiplier: 2, jitter: 0, maximum: .seconds(1))
     private let start = NIODeadline.uptimeNanoseconds(1_000_000_000)
@@ -87,5 +88,72 @@ import Testing
         #expect(machine.connectionClosed(connection, now: self.start).report == nil)
         let late = Connection(role: .client, delegate: nil)
         #expect(machine.channelConnected(late).close === late, "an attempt finishing after shutdown is closed")
+    }
+
+    /// A ready machine with an idle timeout of 1 s, and its connection.
+    private func readyWithIdleTimeout() -> (SubchannelStateMachine, Connection) {
+        var machine = SubchannelStateMachine(backoff: Self.backoff, idleTimeout: .seconds(1))
+        _ = machine.connect()
+        let connection = Connection(role: .client, delegate: nil)
+        _ = machine.channelConnected(connection)
+        let ready = machine.settingsReceived(connection)
+        #expect(ready.checkIdleAfter == .seconds(1), "ready arms the idle check")
+        return (machine, connection)
+    }
+
+    @Test func noCallForATimeoutClosesAndStaysIdle() {
+        var (machine, connection) = self.readyWithIdleTimeout()
+        let idle = machine.idleCheckFired()
+        #expect(idle.report == .idle)
+        #expect(idle.drain === connection, "closed gracefully")
+        #expect(!idle.connect, "not reconnected")
+        #expect(machine.readyConnection == nil)
+        // The drained connection closing later is not a lost connection: no reconnection.
+        let closed = machine.connectionClosed(connection, now: self.start)
+        #expect(!closed.connect && closed.report == nil && closed.reconnectAfter == nil)
+        #expect(machine.connectivity == .idle)
+        #expect(machine.idleCheckFired().report == nil, "a late check changes nothing")
+        // The next call asks for a connection.
+        let again = machine.connect()
+        #expect(again.connect && again.report == .connecting)
+    }
+
+    @Test func aCallInFlightOrSinceTheLastCheckKeepsTheConnection() {
+        var (machine, connection) = self.readyWithIdleTimeout()
+        machine.callStarted()
+        // A call in flight, however long: kept, checked again a timeout later.
+        for _ in 0..<3 {
+            let check = machine.idleCheckFired()
+            #expect(check.report == nil && check.drain == nil)
+            #expect(check.checkIdleAfter == .seconds(1))
+        }
+        machine.callFinished()
+        // It finished since the last check: not a whole timeout without calls yet.
+        #expect(machine.idleCheckFired().drain == nil)
+        #expect(machine.idleCheckFired().drain === connection, "a whole timeout with no call")
+
+        // A call that started and finished between two checks counts as well.
+        var (busy, busyConnection) = self.readyWithIdleTimeout()
+        busy.callStarted()
+        busy.callFinished()
+        #expect(busy.idleCheckFired().drain == nil)
+        #expect(busy.idleCheckFired().drain === busyConnection)
+    }
+
+    @Test func aLostConnectionStillReconnectsAtOnce() {
+        var (machine, connection) = self.readyWithIdleTimeout()
+        let lost = machine.connectionClosed(connection, now: self.start)
+        #expect(lost.connect, "lost, not idle: a replacement at once")
+        #expect(machine.idleCheckFired().report == nil, "no idle close while connecting")
+    }
+
+    @Test func withoutAnIdleTimeoutNothingIsChecked() {
+        var machine = SubchannelStateMachine(backoff: Self.backoff)
+        _ = machine.connect()
+        let connection = Connection(role: .client, delegate: nil)
+        _ = machine.channelConnected(connection)
+        #expect(machine.settingsReceived(connection).checkIdleAfter == nil)
+        #expect(machine.idleCheckFired().drain == nil)
+        #expect(machine.readyConnection === connection)
     }
 }

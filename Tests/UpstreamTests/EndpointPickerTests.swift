@@ -89,7 +89,8 @@ import Testing
         endpoints[0].inFlight = 9
         endpoints[1].inFlight = 2
         endpoints[2].inFlight = 5
-        var draws = [0, 1].makeIterator()
+        // The second draw is among the others: 0 then 0 is endpoints 0 and 1.
+        var draws = [0, 0].makeIterator()
         let first = picker.pick(endpoints, avoiding: nil, now: self.now) { _ in draws.next()! }
         #expect(first == .endpoint(1))
         draws = [2, 0].makeIterator()
@@ -99,5 +100,21 @@ import Testing
         draws = [1, 0].makeIterator()
         let third = picker.pick(endpoints, avoiding: nil, now: self.now) { _ in draws.next()! }
         #expect(third == .endpoint(1))
+    }
+
+    @Test func leastRequestNeverDrawsOneEndpointTwice() {
+        var picker = EndpointPicker(policy: .leastRequest)
+        let endpoints = self.endpoints(2)
+        endpoints[0].inFlight = 5
+        // A source drawing index 0 every time still yields two different endpoints.
+        #expect(picker.pick(endpoints, avoiding: nil, now: self.now) { _ in 0 } == .endpoint(1))
+        // So of two endpoints, the less busy one gets every call (a repeated draw gave the busy
+        // one a quarter of them).
+        let picks = (0..<1000).map { _ in picker.pick(endpoints, avoiding: nil, now: self.now) }
+        #expect(picks.filter { $0 == .endpoint(1) }.count == 1000)
+        // Also with the avoided endpoint left out, and the highest draws: three endpoints, two candidates.
+        let three = self.endpoints(3)
+        three[2].inFlight = 5
+        #expect(picker.pick(three, avoiding: three[0], now: self.now) { $0 - 1 } == .endpoint(1))
     }
 }

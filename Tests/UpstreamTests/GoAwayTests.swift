@@ -1,4 +1,5 @@
 import Foundation
+import MetricsTestKit
 import NIOCore
 import RPC
 import Testing
@@ -13,8 +14,10 @@ import Upstream
         let replicas = try startReplicas(2)
         let restarting = replicas[0]
         let perReplica = 8
+        let metrics = TestMetrics()
         // No health Watch: its stream would be the oldest on the connection, the one kept.
-        let results = try await withCluster(replicas, configure: { $0.healthCheck = nil }) { cluster in
+        let results = try await withCluster(replicas, metrics: metrics, configure: { $0.healthCheck = nil }) {
+            cluster in
             // Not idempotent: a call is sent again only if the server surely never processed it.
             // More calls are handed back at once than the retry budget's minimum (3): transparent
             // retries must not need it.
@@ -42,5 +45,8 @@ import Upstream
         let resent = answers.filter { $0.attempts == 2 }
         #expect(resent.count == perReplica - 1, "every call past the last stream id went again")
         #expect(resent.allSatisfy { $0.endpoint.port == replicas[1].port }, "to the other replica")
+        #expect(
+            metrics.counterTotal(label: "upstream.retries", dimensions: [("cluster", "test")]) == perReplica - 1,
+            "each re-sent call is counted once")
     }
 }

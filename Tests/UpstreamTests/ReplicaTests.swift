@@ -49,7 +49,13 @@ import Upstream
         let replicas = try startReplicas(3)
         let victim = replicas[1]
         let killedAt = ManagedInstant()
-        let (records, snapshot) = try await withCluster(replicas) { cluster in
+        let metrics = TestMetrics()
+        // Ejection takes consecutive server faults, and the calls lost with the connection are all
+        // a dead backend gives (2 to 4 here: 6 workers over 3 replicas); after that it is never
+        // picked again (its reconnections fail), so one fault must do.
+        let (records, snapshot) = try await withCluster(
+            replicas, metrics: metrics, configure: { $0.outlierDetection.consecutiveFaults = 1 }
+        ) { cluster in
             async let records = runLoad(cluster, workers: 6, duration: .milliseconds(1500)) { cluster in
                 await cluster.result(TestMethods.getVideo, TestMethods.getVideo(), timeout: .seconds(2))
             }
@@ -73,14 +79,21 @@ import Upstream
         #expect(servedAfterKill.count > 50, "the others kept serving: \(servedAfterKill.count) calls after the kill")
         let victimState = try #require(snapshot.loops[0].endpoints.first { $0.address.hasSuffix(":\(victim.port)") })
         #expect(!victimState.connections.contains(.ready), "the dead endpoint is out of the pool")
+        #expect(victimState.ejected && victimState.ejections == 1, "the dead endpoint is ejected")
+        for other in snapshot.loops[0].endpoints where other.address != victimState.address {
+            #expect(!other.ejected && other.ejections == 0, "\(other.address) is not ejected")
+        }
+        #expect(metrics.counterTotal(label: "upstream.ejections", dimensions: [("cluster", "test")]) == 1)
     }
 
     @Test func stoppedReplicaGivesDeadlineExceededAtBudgetAndIsEjected() async throws {
         let replicas = try startReplicas(2)
         let stopped = replicas[0]
         defer { stopped.signal(SIGCONT) }
-        let outcomes = try await withCluster(replicas, configure: { $0.outlierDetection.consecutiveFaults = 3 }) {
-            cluster in
+        let metrics = TestMetrics()
+        let (outcomes, snapshot) = try await withCluster(
+            replicas, metrics: metrics, configure: { $0.outlierDetection.consecutiveFaults = 3 }
+        ) { cluster in
             try stopped.stop()
             var outcomes: [(Result<UpstreamResponse, UpstreamFailure>, Duration)] = []
             for _ in 0..<12 {
@@ -89,7 +102,7 @@ import Upstream
                     TestMethods.getVideo, TestMethods.getVideo(), timeout: .milliseconds(250))
                 outcomes.append((result, .now - started))
             }
-            return outcomes
+            return (outcomes, await cluster.snapshot())
         }
         var failed = 0
         for (result, elapsed) in outcomes {
@@ -102,6 +115,12 @@ import Upstream
         #expect(failed == 3, "three deadline faults eject the stopped endpoint")
         let lastFailure = outcomes.lastIndex { if case .failure = $0.0 { true } else { false } } ?? 0
         #expect(lastFailure <= 6, "the three faults come in the first calls, alternating with the healthy endpoint")
+        for endpoint in snapshot.loops[0].endpoints {
+            let isStopped = endpoint.address.hasSuffix(":\(stopped.port)")
+            #expect(endpoint.ejected == isStopped, "\(endpoint.address) ejected: \(endpoint.ejected)")
+            #expect(endpoint.ejections == (isStopped ? 1 : 0))
+        }
+        #expect(metrics.counterTotal(label: "upstream.ejections", dimensions: [("cluster", "test")]) == 1)
     }
 
     @Test func unavailableBackendOpensTheBreakerWhichProbesAndCloses() async throws {
@@ -167,6 +186,54 @@ import Upstream
             "rpc.client.duration",
             [cluster, ("rpc.method", "/halo.testing.v1.TestService/Unary"), ("rpc.grpc.status_code", "UNAVAILABLE")])
         #expect(failed.values.count == 4, "rejected calls never went upstream")
+    }
+
+    /// INVALID_ARGUMENT, NOT_FOUND and UNAUTHENTICATED are answers about the request, not the
+    /// backend: however many, no breaker opens and no endpoint is ejected. The same counters do
+    /// react to server faults (the UNAVAILABLE calls at the end eject an endpoint).
+    @Test func clientErrorsNeverOpenTheBreakerNorEject() async throws {
+        let replicas = try startReplicas(2)
+        let metrics = TestMetrics()
+        let (clean, faulted) = try await withCluster(
+            replicas, metrics: metrics,
+            configure: {
+                $0.circuitBreaker.windowSize = 10
+                $0.circuitBreaker.minimumCalls = 4
+                $0.endpointCircuitBreaker = $0.circuitBreaker
+                $0.outlierDetection.consecutiveFaults = 2
+            }
+        ) { cluster in
+            for code: Int32 in [3, 5, 16] {
+                for _ in 0..<6 {
+                    let result = await cluster.result(TestMethods.unary, TestMethods.echo(failCode: code))
+                    guard case .failure(let failure) = result else {
+                        Issue.record("the backend answers status \(code)")
+                        continue
+                    }
+                    #expect(failure.code.rawValue == Int(code))
+                    #expect(failure.reason == .callFailed)
+                    #expect(failure.failure.origin == .server)
+                }
+            }
+            let clean = await cluster.snapshot().loops[0]
+            // Round-robin alternates: two UNAVAILABLE in a row at each endpoint; one may be ejected.
+            for _ in 0..<4 { _ = await cluster.result(TestMethods.unary, TestMethods.echo(failCode: 14)) }
+            return (clean, await cluster.snapshot().loops[0])
+        }
+        #expect(clean.breaker == .closed)
+        for endpoint in clean.endpoints {
+            #expect(!endpoint.ejected && endpoint.ejections == 0, "\(endpoint.address) was ejected")
+            #expect(endpoint.breaker == .closed, "\(endpoint.address)'s own breaker")
+        }
+        #expect(faulted.endpoints.map(\.ejections).reduce(0, +) == 1, "server faults do eject")
+        let cluster = ("cluster", "test")
+        #expect(metrics.counterTotal(label: "upstream.ejections", dimensions: [cluster]) == 1)
+        #expect(
+            metrics.counterTotal(label: "upstream.breaker.transitions", dimensions: [cluster, ("state", "open")]) == 0)
+        #expect(
+            metrics.counterTotal(
+                label: "upstream.endpoint.breaker.transitions", dimensions: [cluster, ("state", "open")])
+                == 0)
     }
 
     @Test func cancellingTheCallerCancelsTheCall() async throws {

@@ -241,5 +241,6 @@ extension Connection {
         stream.handler?.streamClosed(stream, reason: reason)
         stream.handler = nil
         if self.streams.isEmpty { self.timers.becameIdle(now: self.eventLoop.now) }
+        self.delegate?.connectionStreamClosed(self)
     }
 }

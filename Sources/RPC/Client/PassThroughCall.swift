@@ -167,7 +167,7 @@ package final class PassThroughCall: StreamHandler {
 
     private func finish(_ end: End) {
         self.state = .finished
-        self.subchannel?.inFlight -= 1
+        self.subchannel?.callFinished(background: false)
         self.subchannel = nil
         let delegate = self.delegate
         self.delegate = nil

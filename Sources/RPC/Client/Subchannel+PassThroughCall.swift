@@ -12,7 +12,7 @@ extension Subchannel {
         let call = PassThroughCall(eventLoop: self.eventLoop, delegate: delegate)
         guard call.start(on: connection, path: path, authority: self.authority, headers: headers, deadline: deadline)
         else { return nil }
-        self.inFlight += 1
+        self.callStarted(background: false)
         call.subchannel = self
         return call
     }

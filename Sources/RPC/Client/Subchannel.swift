@@ -9,8 +9,9 @@ import NIOPosix
 /// connect), reports every state change through `onStateChange` on its loop, and shows what a
 /// pool needs to pick it: the calls in flight and the server's MAX_CONCURRENT_STREAMS. Once
 /// `connect()` is called it stays connected (backoff after failures, a replacement at once after
-/// GOAWAY) until `shutDown()`. It never queues a call: with no capacity a call fails at once as
-/// never sent, and the pool picks another.
+/// GOAWAY) until `shutDown()`, or, with an idle timeout, until it carried no call for that long:
+/// then it closes the connection and stays `idle` until `connect()` again. It never queues a
+/// call: with no capacity a call fails at once as never sent, and the pool picks another.
 package final class Subchannel: ConnectionDelegate {
     package struct Configuration: Sendable {
         package var http2 = HTTP2.Configuration.client
@@ -19,6 +20,9 @@ package final class Subchannel: ConnectionDelegate {
         package var backoff = Backoff()
         /// A local cap on concurrent streams, below the server's if it advertises more.
         package var maxConcurrentStreams = 100
+        /// A ready connection that carried no call for this long (background calls such as health
+        /// checks aside) is closed, and `state` becomes `idle` until `connect()`; nil: never.
+        package var idleTimeout: Duration?
 
         package init() {}
 
@@ -36,9 +40,14 @@ package final class Subchannel: ConnectionDelegate {
     var machine: SubchannelStateMachine
     private var reconnectTimer: Scheduled<Void>?
     private var settingsTimer: Scheduled<Void>?
+    private var idleTimer: Scheduled<Void>?
 
     /// Called on `eventLoop` after each state change.
     package var onStateChange: ((Subchannel, ConnectivityState) -> Void)?
+
+    /// Called on `eventLoop` when a stream of the ready connection closed: a call waiting for a
+    /// free stream may start now. (Its answer came before: a call finishing is not yet room.)
+    package var onStreamFreed: ((Subchannel) -> Void)?
 
     /// Calls started here and not yet finished, on the current connection and any draining one.
     package internal(set) var inFlight = 0
@@ -54,7 +63,7 @@ package final class Subchannel: ConnectionDelegate {
         self.logger = logger
         self.staticHeaders = ClientConnectionCore.staticHeaders(authority: authority)
         self.deadlines = DeadlineQueue(eventLoop: self.eventLoop)
-        self.machine = SubchannelStateMachine(backoff: configuration.backoff)
+        self.machine = SubchannelStateMachine(backoff: configuration.backoff, idleTimeout: configuration.idleTimeout)
     }
 
     package var state: ConnectivityState { self.machine.connectivity }
@@ -74,7 +83,7 @@ package final class Subchannel: ConnectionDelegate {
             < min(connection.remoteMaxConcurrentStreams, self.configuration.maxConcurrentStreams)
     }
 
-    /// Starts connecting now rather than on first use (idle only).
+    /// Starts connecting: eagerly, or again after the connection was closed for idleness (idle only).
     package func connect() {
         self.perform(self.machine.connect())
     }
@@ -83,20 +92,25 @@ package final class Subchannel: ConnectionDelegate {
     package func shutDown() {
         self.reconnectTimer?.cancel()
         self.settingsTimer?.cancel()
+        self.idleTimer?.cancel()
+        self.idleTimer = nil
         self.perform(self.machine.shutDown())
     }
 
     /// A unary call with a framed request (`RequestMessage.framed()`); `onComplete` runs on the
     /// loop exactly once, at once if there is no free stream. Returns a handle that cancels the call.
+    /// A `background` call (a health check) does not keep the connection from going idle.
     @discardableResult
     package func unary(
         _ method: MethodDescriptor, request: ByteBuffer, metadata: Metadata = Metadata(), deadline: NIODeadline?,
-        maxResponseMessageSize: Int = 4 << 20, onComplete: @escaping (RawUnaryResult) -> Void
+        maxResponseMessageSize: Int = 4 << 20, background: Bool = false,
+        onComplete: @escaping (RawUnaryResult) -> Void
     ) -> CallHandle {
         let response = UnaryCollector()
         return self.serverStreaming(
             method, request: request, metadata: metadata, deadline: deadline,
-            maxResponseMessageSize: maxResponseMessageSize, onMessage: { response.received($0) }
+            maxResponseMessageSize: maxResponseMessageSize, background: background,
+            onMessage: { response.received($0) }
         ) { outcome, initialMetadata in
             switch outcome {
             case .success(let trailingMetadata):
@@ -109,19 +123,20 @@ package final class Subchannel: ConnectionDelegate {
 
     /// A call with one framed request and any number of responses, each given to `onMessage` as it
     /// arrives (window reopened at once); `onComplete` gets the trailers or the failure, and the
-    /// initial metadata, exactly once.
+    /// initial metadata, exactly once. A `background` call (a health Watch) does not keep the
+    /// connection from going idle.
     @discardableResult
     package func serverStreaming(
         _ method: MethodDescriptor, request: ByteBuffer, metadata: Metadata = Metadata(), deadline: NIODeadline?,
-        maxResponseMessageSize: Int = 4 << 20, onMessage: @escaping (ByteBuffer) -> Void,
+        maxResponseMessageSize: Int = 4 << 20, background: Bool = false, onMessage: @escaping (ByteBuffer) -> Void,
         onComplete: @escaping (Result<Metadata, CallFailure>, _ initialMetadata: Metadata) -> Void
     ) -> CallHandle {
-        self.inFlight += 1
+        self.callStarted(background: background)
         let call = ClientCall(
             eventLoop: self.eventLoop, maxMessageSize: maxResponseMessageSize, consumesOnReceipt: true,
             deadline: deadline, deadlines: self.deadlines, onMessage: onMessage,
             onFinish: { outcome, initialMetadata in
-                self.inFlight -= 1
+                self.callFinished(background: background)
                 onComplete(outcome, initialMetadata)
             })
         if let connection = self.machine.readyConnection, self.hasCapacity {
@@ -134,15 +149,35 @@ package final class Subchannel: ConnectionDelegate {
         return CallHandle(call: call)
     }
 
+    /// Counts a call in `inFlight`; unless it is `background`, it keeps the connection from going idle.
+    func callStarted(background: Bool) {
+        self.inFlight += 1
+        if !background { self.machine.callStarted() }
+    }
+
+    func callFinished(background: Bool) {
+        self.inFlight -= 1
+        if !background { self.machine.callFinished() }
+    }
+
     // MARK: Connecting
 
     private func perform(_ actions: SubchannelStateMachine.Actions) {
         if let connection = actions.close { connection.context?.close(promise: nil) }
+        // Closed for idleness (the state is idle already): once open streams (a health Watch the
+        // pool cancels on the idle report) are gone, the connection closes.
         if let connection = actions.drain { connection.beginGracefulShutdown() }
         if let delay = actions.reconnectAfter {
             self.reconnectTimer = self.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(delay)) {
                 self.reconnectTimer = nil
                 self.perform(self.machine.reconnectTimerFired(now: self.eventLoop.now))
+            }
+        }
+        if let delay = actions.checkIdleAfter {
+            self.idleTimer?.cancel()
+            self.idleTimer = self.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(delay)) {
+                self.idleTimer = nil
+                self.perform(self.machine.idleCheckFired())
             }
         }
         if actions.connect { self.startConnecting() }
@@ -210,6 +245,11 @@ package final class Subchannel: ConnectionDelegate {
         self.logger.debug(
             "goaway received", metadata: ["address": "\(self.address)", "last_stream_id": "\(lastStreamID)"])
         self.perform(self.machine.goAwayReceived(connection, now: self.eventLoop.now))
+    }
+
+    package func connectionStreamClosed(_ connection: Connection) {
+        guard self.machine.readyConnection === connection else { return }
+        self.onStreamFreed?(self)
     }
 
     package func connectionClosed(_ connection: Connection) {

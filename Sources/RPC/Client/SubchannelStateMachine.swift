@@ -29,7 +29,9 @@ package enum ConnectivityState: Sendable, Hashable, CustomStringConvertible {
 
 /// The lifecycle of a pool-driven connection to one resolved address. Once asked to connect it
 /// stays connected: after a failure it retries with backoff, after GOAWAY or a lost connection
-/// it connects a replacement at once. Transitions return what to do; time is passed in.
+/// it connects a replacement at once. With an idle timeout, a ready connection that carried no
+/// call for that long is closed and the machine goes idle until asked to connect again (by the
+/// next call). Transitions return what to do; time is passed in.
 struct SubchannelStateMachine {
     enum State {
         case idle
@@ -53,14 +55,26 @@ struct SubchannelStateMachine {
         var close: Connection?
         /// Close this connection gracefully (GOAWAY, calls in flight finish).
         var drain: Connection?
+        /// Call `idleCheckFired()` after this delay.
+        var checkIdleAfter: Duration?
 
         static var none: Self { Self() }
     }
 
     private(set) var state = State.idle
     let backoff: Backoff
+    /// A ready connection with no call for this long is closed (nil: never).
+    let idleTimeout: Duration?
+    /// Calls in flight that keep the connection busy. Health checks are not counted: they
+    /// would keep a connection nobody uses open forever.
+    private(set) var activeCalls = 0
+    /// A counted call started or finished since the last idle check.
+    private var activeSinceIdleCheck = false
 
-    init(backoff: Backoff) { self.backoff = backoff }
+    init(backoff: Backoff, idleTimeout: Duration? = nil) {
+        self.backoff = backoff
+        self.idleTimeout = idleTimeout
+    }
 
     /// The connection calls may start on.
     var readyConnection: Connection? {
@@ -103,7 +117,34 @@ struct SubchannelStateMachine {
     mutating func settingsReceived(_ connection: Connection) -> Actions {
         guard case .awaitingSettings(let current, _, _) = self.state, current === connection else { return .none }
         self.state = .ready(connection)
-        return Actions(report: .ready)
+        self.activeSinceIdleCheck = false
+        return Actions(report: .ready, checkIdleAfter: self.idleTimeout)
+    }
+
+    /// A call that keeps the connection busy started (on any of its connections).
+    mutating func callStarted() {
+        self.activeCalls += 1
+        self.activeSinceIdleCheck = true
+    }
+
+    /// A call counted by `callStarted()` finished.
+    mutating func callFinished() {
+        self.activeCalls -= 1
+        self.activeSinceIdleCheck = true
+    }
+
+    /// The idle check, every `idleTimeout` while ready. A connection with no call in flight, and
+    /// none started or finished since the previous check, carried no call for a whole timeout
+    /// (it closes between one and two timeouts after its last call): it is closed gracefully
+    /// and the machine goes idle, to connect again when asked (`connect()`), not at once.
+    mutating func idleCheckFired() -> Actions {
+        guard case .ready(let connection) = self.state, let idleTimeout = self.idleTimeout else { return .none }
+        guard self.activeCalls == 0, !self.activeSinceIdleCheck else {
+            self.activeSinceIdleCheck = false
+            return Actions(checkIdleAfter: idleTimeout)
+        }
+        self.state = .idle
+        return Actions(report: .idle, drain: connection)
     }
 
     /// The attempt failed (refused, timed out, or closed before SETTINGS).
@@ -132,7 +173,8 @@ struct SubchannelStateMachine {
         }
     }
 
-    /// `connection`'s channel closed.
+    /// `connection`'s channel closed. (One closed for idleness is no longer current: the machine
+    /// is idle already and stays so.)
     mutating func connectionClosed(_ connection: Connection, now: NIODeadline) -> Actions {
         switch self.state {
         case .ready(let current) where current === connection:

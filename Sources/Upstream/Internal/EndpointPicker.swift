@@ -91,9 +91,13 @@ struct EndpointPicker {
             }
             preconditionFailure("fewer candidates than counted")
         }
-        let first = candidate(random(candidates))
+        let firstDraw = random(candidates)
+        let first = candidate(firstDraw)
         guard candidates > 1 else { return .endpoint(first) }
-        let second = candidate(random(candidates))
+        // The second is drawn from the others: drawing one endpoint twice compares it with itself
+        // (with two endpoints, the busier one would get a quarter of the calls).
+        let secondDraw = random(candidates - 1)
+        let second = candidate(secondDraw < firstDraw ? secondDraw : secondDraw + 1)
         return .endpoint(endpoints[second].inFlight < endpoints[first].inFlight ? second : first)
     }
 }

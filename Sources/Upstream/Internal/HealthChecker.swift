@@ -4,7 +4,8 @@ import RPC
 
 /// Active `grpc.health.v1` checking of one endpoint over one of its connections: a Watch stream
 /// whose pushes apply at once, or Check polls every interval when the server answers Watch with
-/// UNIMPLEMENTED. Results go to `onResult`; the owner applies them to `HealthStatus`.
+/// UNIMPLEMENTED. Results go to `onResult`; the owner applies them to `HealthStatus`. Its calls
+/// do not keep the connection from going idle; while it is idle, checking pauses.
 final class HealthChecker {
     enum Result {
         /// A Watch push: the server's status, authoritative at once.
@@ -31,6 +32,8 @@ final class HealthChecker {
     private var timer: Scheduled<Void>?
     private var call: CallHandle?
     private var stopped = false
+    /// The connection was closed for idleness: nothing runs until it is ready again.
+    private var paused = false
 
     init(
         subchannel: Subchannel, configuration: ClusterConfiguration.HealthCheck,
@@ -54,9 +57,23 @@ final class HealthChecker {
     /// not an interval later (the connection's own backoff paces how often this happens).
     func connectionReady() {
         guard !self.stopped, self.call == nil else { return }
+        self.paused = false
         self.timer?.cancel()
         self.timer = nil
         self.runCheck()
+    }
+
+    /// The connection was closed for want of calls: checks pause until `connectionReady()`, and
+    /// the check or Watch stream this cancels is no failure: the endpoint keeps its last health
+    /// (what a check of a connection nobody uses would say is not worth keeping it open for).
+    func pause() {
+        guard !self.stopped else { return }
+        self.paused = true
+        self.timer?.cancel()
+        self.timer = nil
+        let call = self.call
+        self.call = nil
+        call?.cancel()
     }
 
     func stop() {
@@ -68,7 +85,7 @@ final class HealthChecker {
     }
 
     private func runCheck() {
-        guard !self.stopped else { return }
+        guard !self.stopped, !self.paused else { return }
         guard self.subchannel.hasCapacity else {
             self.scheduleNext()
             return
@@ -81,14 +98,14 @@ final class HealthChecker {
 
     private func startWatch() {
         self.call = self.subchannel.serverStreaming(
-            Self.watch, request: self.request, deadline: nil,
+            Self.watch, request: self.request, deadline: nil, background: true,
             onMessage: { message in
                 guard let status = Self.servingStatus(message) else { return }
                 self.onResult(.watched(serving: status == 1))
             },
             onComplete: { outcome, _ in
                 self.call = nil
-                guard !self.stopped else { return }
+                guard !self.stopped, !self.paused else { return }
                 if case .failure(let failure) = outcome, failure.code == .unimplemented, failure.origin == .server {
                     self.mode = .poll
                     self.startCheck()
@@ -102,9 +119,11 @@ final class HealthChecker {
 
     private func startCheck() {
         let deadline = self.subchannel.eventLoop.now + TimeAmount(self.configuration.timeout)
-        self.call = self.subchannel.unary(Self.check, request: self.request, deadline: deadline) { result in
+        self.call = self.subchannel.unary(
+            Self.check, request: self.request, deadline: deadline, background: true
+        ) { result in
             self.call = nil
-            guard !self.stopped else { return }
+            guard !self.stopped, !self.paused else { return }
             switch result {
             case .success(let response):
                 self.onResult(.checked(serving: Self.servingStatus(response.message) == 1))
@@ -120,7 +139,7 @@ final class HealthChecker {
     }
 
     private func scheduleNext() {
-        guard !self.stopped else { return }
+        guard !self.stopped, !self.paused else { return }
         self.timer = self.subchannel.eventLoop.assumeIsolated().scheduleTask(
             in: TimeAmount(self.configuration.interval)
         ) {
