@@ -17,7 +17,9 @@ import Upstream
         try await withCluster(
             replicas,
             configure: {
-                $0.idleTimeout = .milliseconds(300)
+                // A second, not less: withCluster must see the connection ready before it closes,
+                // and under AddressSanitizer on a busy machine its polling can lag by 300 ms.
+                $0.idleTimeout = .seconds(1)
                 if !healthChecked { $0.healthCheck = nil }
             }
         ) { cluster in
@@ -25,8 +27,8 @@ import Upstream
             if healthChecked {
                 try await waitUntil("the endpoint is healthy") { await endpoint()?.health == .healthy }
             }
-            // A call three times as long as the idle timeout keeps the connection: it is not cut.
-            let slow = await cluster.result(TestMethods.unary, TestMethods.echo(delayMs: 900), timeout: .seconds(5))
+            // A call longer than the idle timeout keeps the connection: it is not cut.
+            let slow = await cluster.result(TestMethods.unary, TestMethods.echo(delayMs: 1500), timeout: .seconds(5))
             guard case .success(let answer) = slow else {
                 Issue.record("a call longer than the idle timeout fails: \(slow)")
                 return
@@ -36,7 +38,7 @@ import Upstream
             // Closed between one and two idle timeouts after the last call; the bound is generous.
             try await waitUntil("the idle connection is closed") { await endpoint()?.connections == [.idle] }
             // And it stays closed: nothing connects it again before a call needs it.
-            try await Task.sleep(for: .milliseconds(800))
+            try await Task.sleep(for: .milliseconds(1200))
             let idle = await endpoint()
             #expect(idle?.connections == [.idle], "nothing reconnects an idle connection")
             #expect(await cluster.snapshot().hasUsableEndpoint, "still ready (the gateway's /ready): a call connects")
@@ -60,7 +62,7 @@ import Upstream
         let backend = try await HealthDrainTests.Backend.start()
         var configuration = ClusterConfiguration(
             name: "idle", endpoints: [.init(host: "127.0.0.1", port: backend.port)])
-        configuration.idleTimeout = .milliseconds(500)
+        configuration.idleTimeout = .seconds(1)
         // Watch pushes only: a Check poll or a re-opened Watch would take a minute.
         configuration.healthCheck?.interval = .seconds(60)
         // A Watch stream closed for idleness counted as a failed check would drain the endpoint.
