@@ -151,6 +151,10 @@ extension LoopPool {
         let limit = OutlierDetector.maxEjected(
             of: self.endpoints.count, share: self.configuration.outlierDetection.maxEjectedShare)
         guard ejected < limit else { return }
+        // Ejection moves an endpoint's calls to the others, so never the last one that could take
+        // them: a cluster of one backend (Halo's default) would refuse every call for the whole
+        // ejection time after a burst of faults, where its breaker rejects, probes and recovers.
+        guard self.endpoints.contains(where: { $0 !== endpoint && $0.isEligible(now: now) }) else { return }
         let until = endpoint.outlier.eject(now: now)
         self.metrics.ejected()
         self.logger.warning(

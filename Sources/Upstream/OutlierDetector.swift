@@ -2,7 +2,8 @@ package import NIOCore
 
 /// Passive outlier ejection for one endpoint: consecutive server faults eject it for a time
 /// that grows with each ejection, up to a cap. The pool decides whether the ejection may
-/// happen (never more than its share of endpoints out at once); time is passed in.
+/// happen (never more than its share of endpoints out at once, and never the last endpoint that
+/// could take the calls); time is passed in.
 package struct OutlierDetector: Sendable {
     package struct Configuration: Sendable, Hashable {
         /// Consecutive server faults that eject an endpoint.
@@ -11,7 +12,8 @@ package struct OutlierDetector: Sendable {
         package var baseEjectionTime: Duration = .seconds(30)
         /// No ejection lasts longer.
         package var maxEjectionTime: Duration = .seconds(300)
-        /// Share (0...1) of a cluster's endpoints that may be ejected at once; at least one may be.
+        /// Share (0...1) of a cluster's endpoints that may be ejected at once; at least one may be,
+        /// unless no other endpoint could take its calls.
         package var maxEjectedShare = 0.5
 
         package init() {}

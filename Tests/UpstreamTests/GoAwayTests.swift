@@ -23,7 +23,10 @@ import Upstream
             // retries must not need it.
             let calls = (0..<(2 * perReplica)).map { _ in
                 Task {
-                    await cluster.result(TestMethods.unary, TestMethods.echo(delayMs: 600), timeout: .seconds(5))
+                    // Held 2.5 s: all sixteen are in flight together even where opening them is
+                    // slow (AddressSanitizer on a busy machine); the timeout leaves room for a
+                    // re-sent call's second 2.5 s.
+                    await cluster.result(TestMethods.unary, TestMethods.echo(delayMs: 2500), timeout: .seconds(15))
                 }
             }
             try await waitUntil("the calls are in flight on both replicas") {

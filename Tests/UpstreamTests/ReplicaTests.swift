@@ -236,6 +236,38 @@ import Upstream
                 == 0)
     }
 
+    /// Ejection moves calls to other endpoints; a cluster of one backend has none, so faults never
+    /// eject its endpoint (it would refuse every call for the ejection time): its breaker is what
+    /// takes over, and once the backend answers again so does the cluster.
+    @Test func theOnlyEndpointIsNeverEjected() async throws {
+        let replicas = try startReplicas(1)
+        let metrics = TestMetrics()
+        let (faulted, next) = try await withCluster(
+            replicas, metrics: metrics,
+            configure: {
+                $0.healthCheck = nil
+                $0.outlierDetection.consecutiveFaults = 2
+            }
+        ) { cluster in
+            for _ in 0..<6 {
+                let result = await cluster.result(TestMethods.unary, TestMethods.echo(failCode: 14))
+                guard case .failure(let failure) = result, failure.reason == .callFailed else {
+                    Issue.record("expected the backend's UNAVAILABLE: \(result)")
+                    continue
+                }
+                #expect(failure.code == .unavailable)
+            }
+            return (await cluster.snapshot().loops[0], await cluster.result(TestMethods.unary, TestMethods.echo()))
+        }
+        #expect(faulted.endpoints.allSatisfy { !$0.ejected && $0.ejections == 0 })
+        #expect(metrics.counterTotal(label: "upstream.ejections", dimensions: [("cluster", "test")]) == 0)
+        guard case .success(let answer) = next else {
+            Issue.record("the call after the faults was refused: \(next)")
+            return
+        }
+        #expect(answer.attempts == 1)
+    }
+
     @Test func cancellingTheCallerCancelsTheCall() async throws {
         let replicas = try startReplicas(1)
         try await withCluster(replicas) { cluster in
