@@ -187,18 +187,8 @@ package final class GatewayApp: Sendable {
     private func makeClusters(_ configuration: GatewayConfiguration) async throws -> [String: Cluster] {
         var clusters: [String: Cluster] = [:]
         for (name, settings) in configuration.clusters {
-            var cluster = ClusterConfiguration(
-                name: name, endpoints: settings.endpoints.compactMap(ClusterConfiguration.Endpoint.init))
-            cluster.connectionsPerEndpoint = settings.connectionsPerEndpoint
-            cluster.connectTimeout = settings.connectTimeout
-            cluster.deadlineMargin = settings.deadlineMargin
-            cluster.endpointCircuitBreaker = settings.endpointCircuitBreaker ? .defaults : nil
-            if let service = settings.healthCheckService {
-                cluster.healthCheck?.service = service
-            } else {
-                cluster.healthCheck = nil
-            }
-            let started = Cluster(configuration: cluster, group: self.group, logger: self.logger)
+            let started = Cluster(
+                configuration: settings.clusterConfiguration(name: name), group: self.group, logger: self.logger)
             try await started.start()
             clusters[name] = started
         }

@@ -1,3 +1,5 @@
+package import Upstream
+
 extension GatewayConfiguration {
     /// How JSON looks on the wire (the transcoder's presentation options).
     package struct JSONPresentation: Sendable, Decodable {
@@ -91,14 +93,27 @@ extension GatewayConfiguration {
         /// A breaker per endpoint as well as the cluster's: catches an endpoint failing every other
         /// call, which outlier ejection (consecutive faults) never sees.
         package var endpointCircuitBreaker = false
+        package var loadBalancing = Self.upstreamDefaults.loadBalancing
+        /// Streams per connection; calls past them wait (up to `maxPendingRequests`).
+        package var maxConcurrentStreams = Self.upstreamDefaults.maxConcurrentStreams
+        /// A connection without a call for this long closes until the next call; nil: never.
+        package var idleTimeout = Self.upstreamDefaults.idleTimeout
+        package var maxPendingRequests = Self.upstreamDefaults.maxPendingRequests
+        package var maxActiveRequests = Self.upstreamDefaults.maxActiveRequests
+        package var circuitBreaker = Self.upstreamDefaults.circuitBreaker
+        package var outlierDetection = Self.upstreamDefaults.outlierDetection
+        package var retry = Self.upstreamDefaults.retry
+
+        private static let upstreamDefaults = ClusterConfiguration(name: "", endpoints: [])
 
         package init(endpoints: [String]) { self.endpoints = endpoints }
 
         package init(from decoder: any Decoder) throws {
-            try decoder.refuseUnknownKeys([
-                "endpoints", "connections_per_endpoint", "connect_timeout", "required", "health_check_service",
-                "health_check", "deadline_margin", "endpoint_circuit_breaker",
-            ])
+            try decoder.refuseUnknownKeys(
+                Self.tuningKeys.union([
+                    "endpoints", "connections_per_endpoint", "connect_timeout", "required", "health_check_service",
+                    "health_check", "deadline_margin", "endpoint_circuit_breaker",
+                ]))
             let container = try decoder.container(keyedBy: AnyCodingKey.self)
             self.endpoints = try container.decode([String].self, forKey: AnyCodingKey("endpoints"))
             guard !self.endpoints.isEmpty else {
@@ -128,6 +143,7 @@ extension GatewayConfiguration {
                 self.healthCheckService =
                     try container.decodeIfPresent(String.self, forKey: AnyCodingKey("health_check_service")) ?? ""
             }
+            try self.decodeTuning(from: container)
         }
     }
 
