@@ -261,3 +261,67 @@ class TestSigningKeyRotation:
             assert status == 201, body
         finally:
             stack.start_service("auth")
+
+
+class TestUpstreamResilience:
+    """The upstream layer as a REST client sees it, with the cluster keys of the configuration: a
+    backend that stops answering costs each request its route budget (504), and once the
+    cluster's breaker has seen enough of that it answers 503 at once, without a backend call,
+    until a probe after `open_duration` finds the backend well again."""
+
+    @staticmethod
+    def config(tmp_path, video_cluster, route_timeout):
+        text = BUNDLED_CONFIG.read_text()
+        for old, new in (
+            ('video: {endpoints: ["127.0.0.1:50052"]}', video_cluster),
+            ("timeout: 5s}", f"timeout: {route_timeout}}}"),
+        ):
+            assert old in text, old
+            text = text.replace(old, new)
+        # One event loop: one breaker for the cluster, so the count below is exact.
+        path = tmp_path / "gateway.yaml"
+        path.write_text("event_loops: 1\n" + text)
+        return path
+
+    def problem(self, answer, status, code):
+        got, headers, body = answer
+        assert got == status, (got, body)
+        problem = json.loads(body)
+        assert headers["content-type"] == "application/problem+json" and problem["code"] == code, problem
+        return headers, problem
+
+    def test_a_frozen_backend_costs_the_route_budget_then_the_breaker_answers_at_once(self, stack, tmp_path):
+        video_cluster = (
+            'video: {endpoints: ["127.0.0.1:50052"], health_check: false, retry: {max_attempts: 1},'
+            " circuit_breaker: {window: 4, minimum_calls: 4, open_duration: 2s, half_open_probes: 1}}"
+        )
+        gateway = ExtraGateway(stack, tmp_path, self.config(tmp_path, video_cluster, "700ms"))
+        video = stack.processes["video"]
+        assert wait_until(lambda: cluster_connected(gateway.admin_port, "video"))
+        try:
+            freeze(video)
+            for _ in range(4):
+                started = time.monotonic()
+                self.problem(gateway.request("GET", "/api/v1/videos/1"), 504, "DEADLINE_EXCEEDED")
+                elapsed = time.monotonic() - started
+                # At the budget (700 ms), not before it and not long after.
+                assert 0.6 < elapsed < 3, elapsed
+            # Four server faults in a window of four: open.
+            started = time.monotonic()
+            headers, _ = self.problem(gateway.request("GET", "/api/v1/videos/1"), 503, "UNAVAILABLE")
+            assert time.monotonic() - started < 0.5
+            assert 1 <= int(headers["retry-after"]) <= 2
+            assert [loop["breaker"] for loop in gateway.video_cluster()["loops"]] == ["open"]
+            assert gateway.video_calls_in_flight() == 0, "the rejected request never went upstream"
+        finally:
+            video.send_signal(signal.SIGCONT)
+        try:
+            # After open_duration one probe goes through; the backend answers it, and the breaker closes.
+            def answered():
+                status, _, _ = gateway.request("GET", "/api/v1/videos?limit=1")
+                return status == 200
+
+            assert wait_until(answered, timeout=15, interval=0.2), gateway.log_tail()
+            assert [loop["breaker"] for loop in gateway.video_cluster()["loops"]] == ["closed"]
+        finally:
+            gateway.stop()
