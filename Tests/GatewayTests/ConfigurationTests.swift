@@ -1,5 +1,6 @@
 import Gateway
 import NIOCore
+import Protos
 import RPC
 import Testing
 import Upstream
@@ -45,6 +46,8 @@ struct ConfigurationTests {
         ("event_loops: 0", "event_loops"),
         ("event_loops: 257", "event_loops"),
         ("event_loops: two", "event_loops"),
+        ("route_defaults: {idempotent: true}", "route_defaults.idempotent"),
+        ("routes: {a.B.C: {idempotent: sometimes}}", "routes.a.B.C.idempotent"),
         ("clusters: {v: {endpoints: [\"a:1\"], load_balancing: random}}", "clusters.v.load_balancing"),
         ("clusters: {v: {endpoints: [\"a:1\"], max_concurrent_streams: 0}}", "clusters.v.max_concurrent_streams"),
         ("clusters: {v: {endpoints: [\"a:1\"], idle_timeout: soon}}", "clusters.v.idle_timeout"),
@@ -166,6 +169,23 @@ struct ConfigurationTests {
         #expect(auth.circuitBreaker == defaults.circuitBreaker && auth.endpointCircuitBreaker == nil)
         #expect(auth.outlierDetection == defaults.outlierDetection && auth.retry == defaults.retry)
         #expect(auth.endpoints == defaults.endpoints && auth.healthCheck == defaults.healthCheck)
+    }
+
+    /// `idempotent` under a method overrides its proto's idempotency level, both ways, for its
+    /// REST route and where composition calls it; a method without it keeps the proto's.
+    @Test func idempotencyIsTheProtosUnlessAMethodSaysOtherwise() throws {
+        var configuration = try GatewayConfiguration.haloDefault()
+        let getVideo = "halo.video.v1.VideoService.GetVideo"
+        let createVideo = "halo.video.v1.VideoService.CreateVideo"
+        let state = try GatewayState(configuration: configuration, descriptorSet: try HaloDescriptors.serialized())
+        #expect(state.bindings.first { $0.name == getVideo }?.method.isIdempotent == true, "NO_SIDE_EFFECTS")
+        #expect(state.bindings.first { $0.name == createVideo }?.method.isIdempotent == false)
+
+        configuration.routes[getVideo, default: .init()].idempotent = false
+        configuration.routes[createVideo, default: .init()].idempotent = true
+        let overridden = try GatewayState(configuration: configuration, descriptorSet: try HaloDescriptors.serialized())
+        #expect(overridden.bindings.first { $0.name == getVideo }?.method.isIdempotent == false)
+        #expect(overridden.bindings.first { $0.name == createVideo }?.method.isIdempotent == true)
     }
 
     @Test func theEnvironmentOverridesAddressesAndPorts() throws {

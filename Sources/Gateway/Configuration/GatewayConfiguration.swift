@@ -56,19 +56,24 @@ package struct GatewayConfiguration: Sendable, Decodable {
         package var status: Int?
         /// The whole budget of the request, upstream calls included.
         package var timeout: Duration?
+        /// Whether the method may be retried after a server fault; nil: as its proto's
+        /// `idempotency_level` says (IDEMPOTENT or NO_SIDE_EFFECTS).
+        package var idempotent: Bool?
 
-        package init(auth: AuthPolicy? = nil, status: Int? = nil, timeout: Duration? = nil) {
+        package init(auth: AuthPolicy? = nil, status: Int? = nil, timeout: Duration? = nil, idempotent: Bool? = nil) {
             self.auth = auth
             self.status = status
             self.timeout = timeout
+            self.idempotent = idempotent
         }
 
         package init(from decoder: any Decoder) throws {
-            try decoder.refuseUnknownKeys(["auth", "status", "timeout"])
+            try decoder.refuseUnknownKeys(["auth", "status", "timeout", "idempotent"])
             let container = try decoder.container(keyedBy: AnyCodingKey.self)
             self.auth = try container.decodeIfPresent(AuthPolicy.self, forKey: AnyCodingKey("auth"))
             self.status = try container.decodeIfPresent(Int.self, forKey: AnyCodingKey("status"))
             self.timeout = try container.decodeIfPresent(ConfigDuration.self, forKey: AnyCodingKey("timeout"))?.duration
+            self.idempotent = try container.decodeIfPresent(Bool.self, forKey: AnyCodingKey("idempotent"))
             if let status = self.status, !(200...299).contains(status) {
                 throw ConfigurationError(
                     key: (decoder.codingPath + [AnyCodingKey("status")]).dottedPath, "must be a 2xx status")
@@ -174,6 +179,10 @@ package struct GatewayConfiguration: Sendable, Decodable {
             value.routeDefaults.auth = defaults.auth ?? value.routeDefaults.auth
             value.routeDefaults.status = defaults.status ?? value.routeDefaults.status
             value.routeDefaults.timeout = defaults.timeout ?? value.routeDefaults.timeout
+            // Declaring every method safe to repeat would retry writes after a server fault.
+            guard defaults.idempotent == nil else {
+                throw ConfigurationError(key: "route_defaults.idempotent", "set it per method, under routes")
+            }
         }
         value.routes = try container.decodeIfPresent([String: RoutePolicy].self, forKey: key("routes")) ?? [:]
         value.authentication =
@@ -213,6 +222,7 @@ package struct GatewayConfiguration: Sendable, Decodable {
         return RoutePolicy(
             auth: own?.auth ?? self.routeDefaults.auth ?? .optional,
             status: own?.status ?? self.routeDefaults.status ?? 200,
-            timeout: own?.timeout ?? self.routeDefaults.timeout ?? .seconds(5))
+            timeout: own?.timeout ?? self.routeDefaults.timeout ?? .seconds(5),
+            idempotent: own?.idempotent)
     }
 }

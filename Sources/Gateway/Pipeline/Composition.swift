@@ -41,7 +41,9 @@ package struct CompiledComposition: Sendable {
         else {
             throw ConfigurationError(key: "\(key).call", "the descriptors have no method \(composition.call)")
         }
-        let method = MethodDescriptor(service: service, method: methodName, isIdempotent: idempotent)
+        let method = MethodDescriptor(
+            service: service, method: methodName,
+            isIdempotent: configuration.policy(for: composition.call).idempotent ?? idempotent)
         guard composition.request.count == 1, let (field, source) = composition.request.first else {
             throw ConfigurationError(key: "\(key).request", "name exactly one request field and its source")
         }

@@ -77,7 +77,7 @@ package final class GatewayState: Sendable {
             }
             let method = MethodDescriptor(
                 service: route.service, method: route.method, kind: route.serverStreaming ? .serverStreaming : .unary,
-                isIdempotent: idempotency.contains(name))
+                isIdempotent: configuration.policy(for: name).idempotent ?? idempotency.contains(name))
             bindings.append((route, method, cluster, name))
         }
         for key in configuration.routes.keys where !bindings.contains(where: { $0.name == key }) {
