@@ -80,7 +80,7 @@ struct JSONToWire {
         while true {
             // The guessed field's names are matched in place by the tokenizer, without scanning the name.
             let guessed = schema.withGuessableNames(of: predicted) { json, proto in
-                reader.nextName(equalTo: json) ?? reader.nextName(equalTo: proto)
+                reader.nextName(quoted: json, or: proto)
             }
             let name: JSONToken
             let found: Int?
