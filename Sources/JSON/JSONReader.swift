@@ -31,6 +31,10 @@ package struct JSONReader {
     }
 
     package let bytes: UnsafeRawBufferPointer
+    /// `bytes`' start and count, held apart: reading through the buffer checked its base for nil and subtracted
+    /// its ends on every byte (an empty input gets a base that is never read).
+    let base: UnsafeRawPointer
+    let length: Int
     package let maximumDepth: Int
     /// Current nesting depth (the number of open objects and arrays).
     package private(set) var depth = 0
@@ -44,7 +48,15 @@ package struct JSONReader {
     package init(bytes: UnsafeRawBufferPointer, maximumDepth: Int = 64) {
         precondition(maximumDepth >= 1 && maximumDepth <= 128, "JSONReader supports depths 1...128")
         self.bytes = bytes
+        self.base = bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
+        self.length = bytes.count
         self.maximumDepth = maximumDepth
+    }
+
+    /// The input byte at `offset` (below `length`).
+    @inline(__always)
+    subscript(offset: Int) -> UInt8 {
+        base.load(fromByteOffset: offset, as: UInt8.self)
     }
 
     /// Whether the innermost open container is an object.
@@ -61,16 +73,16 @@ package struct JSONReader {
         case .topValue, .memberValue, .element:
             return try value()
         case .firstElement:
-            if position < bytes.count, bytes[position] == .closeBracket { return close(.arrayEnd) }
+            if position < length, self[position] == .closeBracket { return close(.arrayEnd) }
             return try value()
         case .firstName:
-            if position < bytes.count, bytes[position] == .closeBrace { return close(.objectEnd) }
+            if position < length, self[position] == .closeBrace { return close(.objectEnd) }
             return try name()
         case .name:
             return try name()
         case .afterValue:
-            guard position < bytes.count else { throw JSONError("unexpected end of JSON", at: position) }
-            let byte = bytes[position]
+            guard position < length else { throw JSONError("unexpected end of JSON", at: position) }
+            let byte = self[position]
             let inObject = isInObject
             if byte == .comma {
                 position += 1
@@ -82,7 +94,7 @@ package struct JSONReader {
             if !inObject, byte == .closeBracket { return close(.arrayEnd) }
             throw JSONError(inObject ? "expected ',' or '}'" : "expected ',' or ']'", at: position)
         case .afterTop:
-            guard position == bytes.count else { throw JSONError("unexpected data after the JSON value", at: position) }
+            guard position == length else { throw JSONError("unexpected data after the JSON value", at: position) }
             state = .finished
             return JSONToken(kind: .end, start: position, end: position)
         case .finished:
@@ -98,18 +110,17 @@ package struct JSONReader {
     package mutating func nextName(
         quoted first: UnsafeRawBufferPointer, or second: UnsafeRawBufferPointer
     ) -> JSONToken? {
-        let length = bytes.count
         var cursor = afterWhitespace(position)
         switch state {
         case .firstName, .name:
             break
         case .afterValue:
-            guard isInObject, cursor < length, bytes[cursor] == .comma else { return nil }
+            guard isInObject, cursor < length, self[cursor] == .comma else { return nil }
             cursor = afterWhitespace(cursor &+ 1)
         default:
             return nil
         }
-        let here = bytes.baseAddress! + cursor
+        let here = base + cursor
         let rest = length &- cursor
         let quotedCount: Int
         if first.count <= rest, Self.equalBytes(here, first.baseAddress!, first.count) {
@@ -122,7 +133,7 @@ package struct JSONReader {
         let start = cursor &+ 1
         let end = cursor &+ quotedCount &- 1
         cursor = afterWhitespace(end &+ 1)
-        guard cursor < length, bytes[cursor] == .colon else { return nil }
+        guard cursor < length, self[cursor] == .colon else { return nil }
         position = cursor &+ 1
         state = .memberValue
         return JSONToken(kind: .name, start: start, end: end, flag: false)
@@ -161,9 +172,9 @@ package struct JSONReader {
     // MARK: - Values
 
     private mutating func value() throws(JSONError) -> JSONToken {
-        guard position < bytes.count else { throw JSONError("unexpected end of JSON", at: position) }
+        guard position < length else { throw JSONError("unexpected end of JSON", at: position) }
         let start = position
-        switch bytes[position] {
+        switch self[position] {
         case .openBrace:
             try open(object: true)
             state = .firstName
@@ -198,13 +209,13 @@ package struct JSONReader {
     }
 
     private mutating func name() throws(JSONError) -> JSONToken {
-        guard position < bytes.count, bytes[position] == .quote else {
+        guard position < length, self[position] == .quote else {
             throw JSONError("expected a member name", at: position)
         }
         let start = position
         let (end, escaped) = try scanString()
         skipWhitespace()
-        guard position < bytes.count, bytes[position] == .colon else { throw JSONError("expected ':'", at: position) }
+        guard position < length, self[position] == .colon else { throw JSONError("expected ':'", at: position) }
         position += 1
         state = .memberValue
         return JSONToken(kind: .name, start: start + 1, end: end, flag: escaped)
@@ -238,9 +249,9 @@ package struct JSONReader {
 
     private mutating func literal(_ text: StaticString) throws(JSONError) {
         let count = text.utf8CodeUnitCount
-        guard position + count <= bytes.count else { throw JSONError("invalid JSON literal", at: position) }
+        guard position + count <= length else { throw JSONError("invalid JSON literal", at: position) }
         let pointer = text.utf8Start
-        for offset in 0..<count where bytes[position + offset] != pointer[offset] {
+        for offset in 0..<count where self[position + offset] != pointer[offset] {
             throw JSONError("invalid JSON literal", at: position)
         }
         position += count
@@ -250,9 +261,9 @@ package struct JSONReader {
     @inline(__always)
     private func afterWhitespace(_ offset: Int) -> Int {
         var cursor = offset
-        while cursor < bytes.count {
-            switch bytes[cursor] {
-            case 0x20, 0x0A, 0x0D, 0x09: cursor += 1
+        while cursor < length {
+            switch self[cursor] {
+            case 0x20, 0x0A, 0x0D, 0x09: cursor &+= 1
             default: return cursor
             }
         }
@@ -261,9 +272,9 @@ package struct JSONReader {
 
     @inline(__always)
     private mutating func skipWhitespace() {
-        while position < bytes.count {
-            switch bytes[position] {
-            case 0x20, 0x0A, 0x0D, 0x09: position += 1
+        while position < length {
+            switch self[position] {
+            case 0x20, 0x0A, 0x0D, 0x09: position &+= 1
             default: return
             }
         }
@@ -274,28 +285,28 @@ package struct JSONReader {
     /// Scans `-? int frac? exp?` and returns whether a fraction or an exponent was present.
     private mutating func scanNumber() throws(JSONError) -> Bool {
         let start = position
-        if bytes[position] == UInt8(ascii: "-") { position += 1 }
-        guard position < bytes.count, bytes[position].isDigit else { throw JSONError("invalid JSON number", at: start) }
-        if bytes[position] == UInt8(ascii: "0") {
+        if self[position] == UInt8(ascii: "-") { position += 1 }
+        guard position < length, self[position].isDigit else { throw JSONError("invalid JSON number", at: start) }
+        if self[position] == UInt8(ascii: "0") {
             position += 1
         } else {
-            while position < bytes.count, bytes[position].isDigit { position += 1 }
+            while position < length, self[position].isDigit { position += 1 }
         }
         var fractional = false
-        if position < bytes.count, bytes[position] == UInt8(ascii: ".") {
+        if position < length, self[position] == UInt8(ascii: ".") {
             fractional = true
             position += 1
             guard skipDigits() else { throw JSONError("invalid JSON number", at: start) }
         }
-        if position < bytes.count, bytes[position] | 0x20 == UInt8(ascii: "e") {
+        if position < length, self[position] | 0x20 == UInt8(ascii: "e") {
             fractional = true
             position += 1
-            if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") {
+            if position < length, self[position] == UInt8(ascii: "+") || self[position] == UInt8(ascii: "-") {
                 position += 1
             }
             guard skipDigits() else { throw JSONError("invalid JSON number", at: start) }
         }
-        if position < bytes.count, bytes[position].isDigit || bytes[position] == UInt8(ascii: ".") {
+        if position < length, self[position].isDigit || self[position] == UInt8(ascii: ".") {
             throw JSONError("invalid JSON number", at: start)
         }
         return fractional
@@ -303,7 +314,7 @@ package struct JSONReader {
 
     private mutating func skipDigits() -> Bool {
         let start = position
-        while position < bytes.count, bytes[position].isDigit { position += 1 }
+        while position < length, self[position].isDigit { position += 1 }
         return position > start
     }
 }
