@@ -102,6 +102,15 @@ package struct JSONReader {
         }
     }
 
+    /// The value of the member whose name was the last token read (by `next()` or `nextName(quoted:or:)`): what
+    /// `next()` returns there, without its dispatch on the reader's state (a name is always followed by its
+    /// colon, then the value).
+    package mutating func nextMemberValue() throws(JSONError) -> JSONToken {
+        assert(state == .memberValue, "nextMemberValue() after a token other than a name")
+        skipWhitespace()
+        return try value()
+    }
+
     /// Reads the next token if it is a member name spelled exactly as one of two guesses, given with their quotes
     /// (`"name"`: no escapes, no whitespace inside the quotes), and returns it as `next()` would; otherwise returns
     /// nil and reads nothing, leaving any error to `next()`. Each guess must be printable ASCII without `"` or `\`

@@ -46,6 +46,16 @@ struct JSONToWire {
         }
     }
 
+    /// `next()` for the value after a member name (the reader skips its dispatch on state there).
+    @inline(__always)
+    mutating func nextMemberValue() throws(TranscodingError) -> JSONToken {
+        do {
+            return try reader.nextMemberValue()
+        } catch {
+            throw TranscodingError(error.message)
+        }
+    }
+
     /// Calls `body` with the unescaped bytes of a string or name token: straight from the input when it has no
     /// escapes (the usual case, specialised here rather than through the reader's generic entry point), else
     /// through `scratch`.
@@ -113,7 +123,7 @@ struct JSONToWire {
                     throw TranscodingError("field is already set by the request path")
                 }
                 guard seen.insert(index) else { throw TranscodingError("duplicate field") }
-                let value = try next()
+                let value = try nextMemberValue()
                 if value.isNull, !acceptsNull(field) { continue }
                 if field.oneofIndex >= 0, !oneofsSeen.insert(field.oneofIndex) {
                     throw TranscodingError("more than one member of oneof \(schema.oneofNames[field.oneofIndex])")
@@ -229,7 +239,7 @@ struct JSONToWire {
                 output.appendTag(keyField.tag)
                 try encodeMapKey(keyField.kind, name)
                 let keyLength = output.count - start
-                let value = try next()
+                let value = try nextMemberValue()
                 guard !value.isNull || valueTakesNull else {
                     throw TranscodingError("null is not allowed as a map value")
                 }
