@@ -158,9 +158,10 @@ struct JSONToWire {
             guard token.isArrayStart else { throw TranscodingError("expected an array") }
             try encodeRepeated(field)
         case .implicit:
+            // Straight to the scalar: an implicit field is never a message or a group (those have presence).
             let mark = output.count
             output.appendTag(field.tag)
-            if try encodeSingularValue(field, token) { output.removeSubrange(mark...) }
+            if try encodeScalar(field.kind, enumIndex: field.enumIndex, token) { output.removeSubrange(mark...) }
         case .explicit:
             output.appendTag(field.tag)
             _ = try encodeSingularValue(field, token)
@@ -207,13 +208,18 @@ struct JSONToWire {
             return
         }
         let takesNull = isNullTaking(field)
+        let isScalar = field.kind != .message && field.kind != .group
         while true {
             let token = try next()
             if token.isArrayEnd { return }
             do throws(TranscodingError) {
                 guard !token.isNull || takesNull else { throw TranscodingError("null is not allowed in a list") }
                 output.appendTag(field.tag)
-                _ = try encodeSingularValue(field, token)
+                if isScalar {
+                    _ = try encodeScalar(field.kind, enumIndex: field.enumIndex, token)
+                } else {
+                    _ = try encodeSingularValue(field, token)
+                }
             } catch {
                 throw error.under(index)
             }
