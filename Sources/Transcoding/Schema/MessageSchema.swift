@@ -2,7 +2,7 @@
 /// that the transcoder's many lookups share it without copying its arrays.
 package final class MessageSchema: Sendable {
     /// Message types whose JSON form is special (the proto3 JSON mapping's well-known types).
-    package enum WellKnown: UInt8, Sendable {
+    package enum WellKnown: UInt8, Sendable, BitwiseCopyable {
         case any, timestamp, duration, fieldMask, empty, `struct`, value, listValue
         case doubleValue, floatValue, int64Value, uint64Value, int32Value, uint32Value, boolValue, stringValue
         case bytesValue
