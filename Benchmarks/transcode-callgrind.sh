@@ -3,13 +3,14 @@
 # direction, Halo's transcoder and swift-protobuf's typed path each run SMALL and LARGE times in
 # `halo-transcode-bench --count`, and the difference in instructions over LARGE - SMALL is one message's cost
 # (setup, descriptor loading and the warm-up cancel out). Prints a Markdown table. Uses the release build that
-# Benchmarks/transcode.sh makes.
+# Benchmarks/transcode.sh makes, in .build unless SCRATCH_PATH names another build directory (a worktree's own).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SMALL=${SMALL:-50}
 LARGE=${LARGE:-250}
-swift build -c release --static-swift-stdlib --product halo-transcode-bench >&2
-bench=.build/release/halo-transcode-bench
+scratch=${SCRATCH_PATH:-.build}
+swift build -c release --static-swift-stdlib --scratch-path "$scratch" --product halo-transcode-bench >&2
+bench=$scratch/release/halo-transcode-bench
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

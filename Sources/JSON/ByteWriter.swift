@@ -31,11 +31,14 @@ package struct ByteWriter {
     /// Extends `array` by `room` zero bytes (after reserving them), the region a writer fills in place.
     package static func extend(_ array: inout [UInt8], by room: Int) {
         array.reserveCapacity(array.count + room)
-        var filled = 0
-        while filled < room {
-            let chunk = min(room - filled, zeros.count)
-            array.append(contentsOf: zeros[..<chunk])
-            filled += chunk
+        // From a buffer pointer, not a slice of `zeros`: the slice's generic append cost twice the copy.
+        zeros.withUnsafeBufferPointer { zeros in
+            var filled = 0
+            while filled < room {
+                let chunk = min(room - filled, zeros.count)
+                array.append(contentsOf: UnsafeBufferPointer(rebasing: zeros[..<chunk]))
+                filled += chunk
+            }
         }
     }
 

@@ -5,27 +5,14 @@ extension JSONReader {
     /// Everything that could make the text mean two things is refused here, so that decoding a scanned string
     /// never fails: control characters, invalid escapes, lone surrogate escapes and invalid UTF-8.
     mutating func scanString() throws(JSONError) -> (end: Int, escaped: Bool) {
-        let base = bytes.baseAddress!
-        let count = bytes.count
-        var index = position + 1
+        var index = position &+ 1
         var escaped = false
         while true {
-            // Eight plain ASCII bytes at a time: none below 0x20, no quote, no backslash, no high bit; on a word
-            // that has one, straight to its first such byte.
-            while index + 8 <= count {
-                let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self))
-                let special = Self.specialBytes(word)
-                if special != 0 {
-                    index += special.trailingZeroBitCount >> 3
-                    break
-                }
-                index += 8
-            }
-            guard index < count else { throw JSONError("unterminated JSON string", at: position) }
-            let byte = bytes[index]
-            switch byte {
+            index = firstSpecialByte(from: index)
+            guard index < length else { throw JSONError("unterminated JSON string", at: position) }
+            switch self[index] {
             case .quote:
-                position = index + 1
+                position = index &+ 1
                 return (index, escaped)
             case .backslash:
                 escaped = true
@@ -33,11 +20,43 @@ extension JSONReader {
             case ..<0x20:
                 throw JSONError("control character in JSON string", at: index)
             case ..<0x80:
-                index += 1
+                index &+= 1
             default:
                 index = try scanMultibyte(at: index)
             }
         }
+    }
+
+    /// The offset of the first byte at or after `start` that a string scan must look at (below 0x20, a quote, a
+    /// backslash or above 0x7F), or of a byte near the end of the input from which to go on byte by byte (or
+    /// `length`). Sixteen bytes at a time where the input has sixteen more: three vector compares (as signed
+    /// bytes, those above 0x7F are negative, so one compare finds them with the control characters), and on a hit
+    /// the compare's lanes as two words give the offset; then eight at a time by `specialBytes`.
+    @inline(__always)
+    func firstSpecialByte(from start: Int) -> Int {
+        var index = start
+        while index &+ 16 <= length {
+            // The types are spelled out: with `SIMD16(repeating:)` inferred, the lanes were compared one by one.
+            let vector = base.loadUnaligned(fromByteOffset: index, as: SIMD16<Int8>.self)
+            let below = vector .< SIMD16<Int8>(repeating: 0x20)
+            let quote = vector .== SIMD16<Int8>(repeating: 0x22)
+            let backslash = vector .== SIMD16<Int8>(repeating: 0x5C)
+            let special = below .| quote .| backslash
+            if any(special) {
+                let lanes = SIMD16<Int8>(repeating: 0).replacing(with: -1, where: special)
+                let words = unsafeBitCast(lanes, to: SIMD2<UInt64>.self)
+                if words[0] != 0 { return index &+ words[0].littleEndian.trailingZeroBitCount &>> 3 }
+                return index &+ 8 &+ words[1].littleEndian.trailingZeroBitCount &>> 3
+            }
+            index &+= 16
+        }
+        while index &+ 8 <= length {
+            let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            let special = Self.specialBytes(word)
+            if special != 0 { return index &+ special.trailingZeroBitCount &>> 3 }
+            index &+= 8
+        }
+        return index
     }
 
     /// The high bits of the bytes of `word` (little-endian) that are below 0x20, a quote, a backslash or above
@@ -56,15 +75,15 @@ extension JSONReader {
 
     /// Validates the escape at `index` (a backslash); returns the offset after it.
     private func scanEscape(at index: Int) throws(JSONError) -> Int {
-        guard index + 1 < bytes.count else { throw JSONError("unterminated JSON string", at: index) }
-        switch bytes[index + 1] {
+        guard index + 1 < length else { throw JSONError("unterminated JSON string", at: index) }
+        switch self[index + 1] {
         case .quote, .backslash, UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"),
             UInt8(ascii: "r"), UInt8(ascii: "t"):
             return index + 2
         case UInt8(ascii: "u"):
             let unit = try hex4(at: index + 2)
             if unit & 0xFC00 == 0xD800 {
-                guard index + 7 < bytes.count, bytes[index + 6] == .backslash, bytes[index + 7] == UInt8(ascii: "u")
+                guard index + 7 < length, self[index + 6] == .backslash, self[index + 7] == UInt8(ascii: "u")
                 else { throw JSONError("lone surrogate in JSON string", at: index) }
                 let low = try hex4(at: index + 8)
                 guard low & 0xFC00 == 0xDC00 else { throw JSONError("lone surrogate in JSON string", at: index) }
@@ -78,10 +97,10 @@ extension JSONReader {
     }
 
     private func hex4(at index: Int) throws(JSONError) -> UInt16 {
-        guard index + 4 <= bytes.count else { throw JSONError("invalid \\u escape in JSON string", at: index) }
+        guard index + 4 <= length else { throw JSONError("invalid \\u escape in JSON string", at: index) }
         var value: UInt16 = 0
         for offset in 0..<4 {
-            guard let digit = bytes[index + offset].hexDigitValue else {
+            guard let digit = self[index + offset].hexDigitValue else {
                 throw JSONError("invalid \\u escape in JSON string", at: index)
             }
             value = value << 4 | UInt16(digit)
@@ -129,11 +148,11 @@ extension JSONReader {
         }
         while index < end {
             var runEnd = index
-            while runEnd < end, bytes[runEnd] != .backslash { runEnd += 1 }
+            while runEnd < end, self[runEnd] != .backslash { runEnd += 1 }
             if runEnd > index { output.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[index..<runEnd])) }
             index = runEnd
             guard index < end else { return }
-            let escape = bytes[index + 1]
+            let escape = self[index + 1]
             index += 2
             switch escape {
             case UInt8(ascii: "b"): output.append(0x08)
@@ -176,7 +195,7 @@ extension JSONReader {
 
     private func unsafeHex4(at index: Int) -> UInt16 {
         var value: UInt16 = 0
-        for offset in 0..<4 { value = value << 4 | UInt16(bytes[index + offset].hexDigitValue!) }
+        for offset in 0..<4 { value = value << 4 | UInt16(self[index + offset].hexDigitValue!) }
         return value
     }
 

@@ -31,6 +31,10 @@ package struct JSONReader {
     }
 
     package let bytes: UnsafeRawBufferPointer
+    /// `bytes`' start and count, held apart: reading through the buffer checked its base for nil and subtracted
+    /// its ends on every byte (an empty input gets a base that is never read).
+    let base: UnsafeRawPointer
+    let length: Int
     package let maximumDepth: Int
     /// Current nesting depth (the number of open objects and arrays).
     package private(set) var depth = 0
@@ -44,7 +48,15 @@ package struct JSONReader {
     package init(bytes: UnsafeRawBufferPointer, maximumDepth: Int = 64) {
         precondition(maximumDepth >= 1 && maximumDepth <= 128, "JSONReader supports depths 1...128")
         self.bytes = bytes
+        self.base = bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
+        self.length = bytes.count
         self.maximumDepth = maximumDepth
+    }
+
+    /// The input byte at `offset` (below `length`).
+    @inline(__always)
+    subscript(offset: Int) -> UInt8 {
+        base.load(fromByteOffset: offset, as: UInt8.self)
     }
 
     /// Whether the innermost open container is an object.
@@ -61,16 +73,16 @@ package struct JSONReader {
         case .topValue, .memberValue, .element:
             return try value()
         case .firstElement:
-            if position < bytes.count, bytes[position] == .closeBracket { return close(.arrayEnd) }
+            if position < length, self[position] == .closeBracket { return close(.arrayEnd) }
             return try value()
         case .firstName:
-            if position < bytes.count, bytes[position] == .closeBrace { return close(.objectEnd) }
+            if position < length, self[position] == .closeBrace { return close(.objectEnd) }
             return try name()
         case .name:
             return try name()
         case .afterValue:
-            guard position < bytes.count else { throw JSONError("unexpected end of JSON", at: position) }
-            let byte = bytes[position]
+            guard position < length else { throw JSONError("unexpected end of JSON", at: position) }
+            let byte = self[position]
             let inObject = isInObject
             if byte == .comma {
                 position += 1
@@ -82,7 +94,7 @@ package struct JSONReader {
             if !inObject, byte == .closeBracket { return close(.arrayEnd) }
             throw JSONError(inObject ? "expected ',' or '}'" : "expected ',' or ']'", at: position)
         case .afterTop:
-            guard position == bytes.count else { throw JSONError("unexpected data after the JSON value", at: position) }
+            guard position == length else { throw JSONError("unexpected data after the JSON value", at: position) }
             state = .finished
             return JSONToken(kind: .end, start: position, end: position)
         case .finished:
@@ -90,32 +102,71 @@ package struct JSONReader {
         }
     }
 
-    /// Reads the next token if it is a member name spelled exactly `expected` (no escapes, no whitespace inside
-    /// the quotes) and returns it as `next()` would; otherwise returns nil and reads nothing, leaving any error
-    /// to `next()`. `expected` must be printable ASCII without `"` or `\` (field names are), so that matching its
-    /// bytes between two quotes is the whole check a string scan would make.
-    package mutating func nextName(equalTo expected: UnsafeRawBufferPointer) -> JSONToken? {
-        let count = bytes.count
+    /// The value of the member whose name was the last token read (by `next()` or `nextName(quoted:or:)`): what
+    /// `next()` returns there, without its dispatch on the reader's state (a name is always followed by its
+    /// colon, then the value).
+    package mutating func nextMemberValue() throws(JSONError) -> JSONToken {
+        assert(state == .memberValue, "nextMemberValue() after a token other than a name")
+        skipWhitespace()
+        return try value()
+    }
+
+    /// Reads the next token if it is a member name spelled exactly as one of two guesses, given with their quotes
+    /// (`"name"`: no escapes, no whitespace inside the quotes), and returns it as `next()` would; otherwise returns
+    /// nil and reads nothing, leaving any error to `next()`. Each guess must be printable ASCII without `"` or `\`
+    /// between its quotes (field names are), so that matching its bytes, quotes included, is the whole check a
+    /// string scan would make. The separator and whitespace before the name are read once for both guesses.
+    package mutating func nextName(
+        quoted first: UnsafeRawBufferPointer, or second: UnsafeRawBufferPointer
+    ) -> JSONToken? {
         var cursor = afterWhitespace(position)
         switch state {
         case .firstName, .name:
             break
         case .afterValue:
-            guard isInObject, cursor < count, bytes[cursor] == .comma else { return nil }
-            cursor = afterWhitespace(cursor + 1)
+            guard isInObject, cursor < length, self[cursor] == .comma else { return nil }
+            cursor = afterWhitespace(cursor &+ 1)
         default:
             return nil
         }
-        let length = expected.count
-        guard cursor + length + 2 <= count, bytes[cursor] == .quote, bytes[cursor + 1 + length] == .quote,
-            memcmpEqual(bytes.baseAddress! + cursor + 1, expected.baseAddress!, length)
-        else { return nil }
-        let start = cursor + 1
-        cursor = afterWhitespace(start + length + 1)
-        guard cursor < count, bytes[cursor] == .colon else { return nil }
-        position = cursor + 1
+        let here = base + cursor
+        let rest = length &- cursor
+        let quotedCount: Int
+        if first.count <= rest, Self.equalBytes(here, first.baseAddress!, first.count) {
+            quotedCount = first.count
+        } else if second.count <= rest, Self.equalBytes(here, second.baseAddress!, second.count) {
+            quotedCount = second.count
+        } else {
+            return nil
+        }
+        let start = cursor &+ 1
+        let end = cursor &+ quotedCount &- 1
+        cursor = afterWhitespace(end &+ 1)
+        guard cursor < length, self[cursor] == .colon else { return nil }
+        position = cursor &+ 1
         state = .memberValue
-        return JSONToken(kind: .name, start: start, end: start + length, flag: false)
+        return JSONToken(kind: .name, start: start, end: end, flag: false)
+    }
+
+    /// Whether `count` bytes (at least 2) at `lhs` and `rhs` are equal, compared a word at a time (the last word
+    /// overlapping the one before): a quoted name of a dozen bytes is two loads and two compares, where a loop
+    /// over its bytes was six instructions a byte.
+    @inline(__always)
+    static func equalBytes(_ lhs: UnsafeRawPointer, _ rhs: UnsafeRawPointer, _ count: Int) -> Bool {
+        func equal<Word: FixedWidthInteger>(_: Word.Type, at offset: Int) -> Bool {
+            lhs.loadUnaligned(fromByteOffset: offset, as: Word.self)
+                == rhs.loadUnaligned(fromByteOffset: offset, as: Word.self)
+        }
+        if count >= 8 {
+            var offset = 0
+            while offset + 8 < count {
+                guard equal(UInt64.self, at: offset) else { return false }
+                offset += 8
+            }
+            return equal(UInt64.self, at: count - 8)
+        }
+        if count >= 4 { return equal(UInt32.self, at: 0) && equal(UInt32.self, at: count - 4) }
+        return equal(UInt16.self, at: 0) && equal(UInt16.self, at: count - 2)
     }
 
     /// Skips the value whose first token is `token` (already read), including everything nested in it.
@@ -130,9 +181,9 @@ package struct JSONReader {
     // MARK: - Values
 
     private mutating func value() throws(JSONError) -> JSONToken {
-        guard position < bytes.count else { throw JSONError("unexpected end of JSON", at: position) }
+        guard position < length else { throw JSONError("unexpected end of JSON", at: position) }
         let start = position
-        switch bytes[position] {
+        switch self[position] {
         case .openBrace:
             try open(object: true)
             state = .firstName
@@ -167,13 +218,13 @@ package struct JSONReader {
     }
 
     private mutating func name() throws(JSONError) -> JSONToken {
-        guard position < bytes.count, bytes[position] == .quote else {
+        guard position < length, self[position] == .quote else {
             throw JSONError("expected a member name", at: position)
         }
         let start = position
         let (end, escaped) = try scanString()
         skipWhitespace()
-        guard position < bytes.count, bytes[position] == .colon else { throw JSONError("expected ':'", at: position) }
+        guard position < length, self[position] == .colon else { throw JSONError("expected ':'", at: position) }
         position += 1
         state = .memberValue
         return JSONToken(kind: .name, start: start + 1, end: end, flag: escaped)
@@ -207,9 +258,9 @@ package struct JSONReader {
 
     private mutating func literal(_ text: StaticString) throws(JSONError) {
         let count = text.utf8CodeUnitCount
-        guard position + count <= bytes.count else { throw JSONError("invalid JSON literal", at: position) }
+        guard position + count <= length else { throw JSONError("invalid JSON literal", at: position) }
         let pointer = text.utf8Start
-        for offset in 0..<count where bytes[position + offset] != pointer[offset] {
+        for offset in 0..<count where self[position + offset] != pointer[offset] {
             throw JSONError("invalid JSON literal", at: position)
         }
         position += count
@@ -219,9 +270,9 @@ package struct JSONReader {
     @inline(__always)
     private func afterWhitespace(_ offset: Int) -> Int {
         var cursor = offset
-        while cursor < bytes.count {
-            switch bytes[cursor] {
-            case 0x20, 0x0A, 0x0D, 0x09: cursor += 1
+        while cursor < length {
+            switch self[cursor] {
+            case 0x20, 0x0A, 0x0D, 0x09: cursor &+= 1
             default: return cursor
             }
         }
@@ -230,9 +281,9 @@ package struct JSONReader {
 
     @inline(__always)
     private mutating func skipWhitespace() {
-        while position < bytes.count {
-            switch bytes[position] {
-            case 0x20, 0x0A, 0x0D, 0x09: position += 1
+        while position < length {
+            switch self[position] {
+            case 0x20, 0x0A, 0x0D, 0x09: position &+= 1
             default: return
             }
         }
@@ -243,28 +294,28 @@ package struct JSONReader {
     /// Scans `-? int frac? exp?` and returns whether a fraction or an exponent was present.
     private mutating func scanNumber() throws(JSONError) -> Bool {
         let start = position
-        if bytes[position] == UInt8(ascii: "-") { position += 1 }
-        guard position < bytes.count, bytes[position].isDigit else { throw JSONError("invalid JSON number", at: start) }
-        if bytes[position] == UInt8(ascii: "0") {
+        if self[position] == UInt8(ascii: "-") { position += 1 }
+        guard position < length, self[position].isDigit else { throw JSONError("invalid JSON number", at: start) }
+        if self[position] == UInt8(ascii: "0") {
             position += 1
         } else {
-            while position < bytes.count, bytes[position].isDigit { position += 1 }
+            while position < length, self[position].isDigit { position += 1 }
         }
         var fractional = false
-        if position < bytes.count, bytes[position] == UInt8(ascii: ".") {
+        if position < length, self[position] == UInt8(ascii: ".") {
             fractional = true
             position += 1
             guard skipDigits() else { throw JSONError("invalid JSON number", at: start) }
         }
-        if position < bytes.count, bytes[position] | 0x20 == UInt8(ascii: "e") {
+        if position < length, self[position] | 0x20 == UInt8(ascii: "e") {
             fractional = true
             position += 1
-            if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") {
+            if position < length, self[position] == UInt8(ascii: "+") || self[position] == UInt8(ascii: "-") {
                 position += 1
             }
             guard skipDigits() else { throw JSONError("invalid JSON number", at: start) }
         }
-        if position < bytes.count, bytes[position].isDigit || bytes[position] == UInt8(ascii: ".") {
+        if position < length, self[position].isDigit || self[position] == UInt8(ascii: ".") {
             throw JSONError("invalid JSON number", at: start)
         }
         return fractional
@@ -272,7 +323,7 @@ package struct JSONReader {
 
     private mutating func skipDigits() -> Bool {
         let start = position
-        while position < bytes.count, bytes[position].isDigit { position += 1 }
+        while position < length, self[position].isDigit { position += 1 }
         return position > start
     }
 }

@@ -7,73 +7,6 @@ enum TimeFormats {
     static let maximumTimestampSeconds: Int64 = 253_402_300_799  // 9999-12-31T23:59:59Z
     static let maximumDurationSeconds: Int64 = 315_576_000_000
 
-    /// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`.
-    static func parseTimestamp(_ text: UnsafeRawBufferPointer) -> (seconds: Int64, nanos: Int32)? {
-        var index = 0
-        func digits(_ count: Int) -> Int? {
-            guard index + count <= text.count else { return nil }
-            var value = 0
-            for _ in 0..<count {
-                let digit = text[index] &- UInt8(ascii: "0")
-                guard digit < 10 else { return nil }
-                value = value * 10 + Int(digit)
-                index += 1
-            }
-            return value
-        }
-        func expect(_ byte: UInt8) -> Bool {
-            guard index < text.count, text[index] == byte else { return false }
-            index += 1
-            return true
-        }
-        // `YYYY-MM-DDTHH:MM:SS` at fixed offsets, two digits at a time.
-        guard text.count >= 19 else { return nil }
-        func pair(_ offset: Int) -> Int? {
-            let tens = text[offset] &- UInt8(ascii: "0")
-            let ones = text[offset + 1] &- UInt8(ascii: "0")
-            guard tens < 10, ones < 10 else { return nil }
-            return Int(tens) &* 10 &+ Int(ones)
-        }
-        guard let century = pair(0), let yearOfCentury = pair(2), text[4] == UInt8(ascii: "-"), let month = pair(5),
-            text[7] == UInt8(ascii: "-"), let day = pair(8), text[10] == UInt8(ascii: "T"), let hour = pair(11),
-            text[13] == UInt8(ascii: ":"), let minute = pair(14), text[16] == UInt8(ascii: ":"), let second = pair(17)
-        else { return nil }
-        let year = century * 100 + yearOfCentury
-        index = 19
-        guard year >= 1, (1...12).contains(month), day >= 1, day <= daysInMonth(year, month), hour < 24,
-            minute < 60, second < 60
-        else { return nil }
-        var nanos = 0
-        if expect(UInt8(ascii: ".")) {
-            let start = index
-            while index < text.count, text[index] &- UInt8(ascii: "0") < 10 {
-                guard index - start < 9 else { return nil }
-                nanos = nanos * 10 + Int(text[index] - UInt8(ascii: "0"))
-                index += 1
-            }
-            guard index > start else { return nil }
-            for _ in 0..<(9 - (index - start)) { nanos *= 10 }
-        }
-        var offset = 0
-        if expect(UInt8(ascii: "Z")) {
-            offset = 0
-        } else if index < text.count, text[index] == UInt8(ascii: "+") || text[index] == UInt8(ascii: "-") {
-            let sign = text[index] == UInt8(ascii: "-") ? -1 : 1
-            index += 1
-            guard let offsetHours = digits(2), expect(UInt8(ascii: ":")), let offsetMinutes = digits(2),
-                offsetHours < 24, offsetMinutes < 60
-            else { return nil }
-            offset = sign * (offsetHours * 3600 + offsetMinutes * 60)
-        } else {
-            return nil
-        }
-        guard index == text.count else { return nil }
-        let days = daysFromCivil(year, month, day)
-        let seconds = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second) - Int64(offset)
-        guard seconds >= minimumTimestampSeconds, seconds <= maximumTimestampSeconds else { return nil }
-        return (seconds, Int32(nanos))
-    }
-
     /// `-?S[.fraction]s`, at most nine fractional digits.
     static func parseDuration(_ text: UnsafeRawBufferPointer) -> (seconds: Int64, nanos: Int32)? {
         guard text.count >= 2, text.last == UInt8(ascii: "s") else { return nil }
@@ -198,24 +131,6 @@ enum TimeFormats {
             rest %= divisor
             divisor /= 10
         }
-    }
-
-    private static func daysInMonth(_ year: Int, _ month: Int) -> Int {
-        switch month {
-        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
-        }
-    }
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-    static func daysFromCivil(_ year: Int, _ month: Int, _ day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
     }
 
     static func civilFromDays(_ days: Int) -> (year: Int, month: Int, day: Int) {

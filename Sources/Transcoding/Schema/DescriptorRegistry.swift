@@ -117,7 +117,8 @@ package final class DescriptorRegistry: Sendable {
                         number: UInt32(field.number), protoName: field.name,
                         jsonName: field.hasJsonName ? field.jsonName : Self.lowerCamel(field.name), kind: kind,
                         cardinality: cardinality, messageIndex: messageIndex, enumIndex: enumIndex,
-                        oneofIndex: oneofIndex, isPacked: packed))
+                        oneofIndex: oneofIndex, isPacked: packed,
+                        messageWellKnown: kind == .message ? MessageSchema.WellKnown(fullName: typeName) : nil))
             }
             messages.append(
                 MessageSchema(

@@ -10,6 +10,9 @@ package struct FieldLayout: Sendable, BitwiseCopyable {
     package let cardinality: FieldSchema.Cardinality
     /// Whether repeated values are written packed.
     package let isPacked: Bool
+    /// The well-known type of the field's message, if it is one (read here without the message's schema; a byte
+    /// declared beside the others, so that the layout stays 56 bytes).
+    let messageWellKnown: MessageSchema.WellKnown?
     /// The message type's index in the registry (messages, groups and maps), or -1.
     package let messageIndex: Int
     /// The enum type's index in the registry, or -1.
@@ -22,8 +25,8 @@ package struct FieldLayout: Sendable, BitwiseCopyable {
 
     init(
         number: UInt32, kind: FieldSchema.Kind, cardinality: FieldSchema.Cardinality, messageIndex: Int,
-        enumIndex: Int, oneofIndex: Int, isPacked: Bool, quotedProtoName: NameSpan = NameSpan(),
-        quotedJSONName: NameSpan = NameSpan()
+        enumIndex: Int, oneofIndex: Int, isPacked: Bool, messageWellKnown: MessageSchema.WellKnown? = nil,
+        quotedProtoName: NameSpan = NameSpan(), quotedJSONName: NameSpan = NameSpan()
     ) {
         self.number = number
         self.tag = number << 3 | UInt32(kind.wireType.rawValue)
@@ -33,6 +36,7 @@ package struct FieldLayout: Sendable, BitwiseCopyable {
         self.messageIndex = messageIndex
         self.enumIndex = enumIndex
         self.oneofIndex = oneofIndex
+        self.messageWellKnown = messageWellKnown
         self.quotedProtoName = quotedProtoName
         self.quotedJSONName = quotedJSONName
     }
@@ -41,7 +45,8 @@ package struct FieldLayout: Sendable, BitwiseCopyable {
     func placed(proto: NameSpan, json: NameSpan) -> FieldLayout {
         FieldLayout(
             number: number, kind: kind, cardinality: cardinality, messageIndex: messageIndex, enumIndex: enumIndex,
-            oneofIndex: oneofIndex, isPacked: isPacked, quotedProtoName: proto, quotedJSONName: json)
+            oneofIndex: oneofIndex, isPacked: isPacked, messageWellKnown: messageWellKnown, quotedProtoName: proto,
+            quotedJSONName: json)
     }
 
     /// The tag of a packed run of values.

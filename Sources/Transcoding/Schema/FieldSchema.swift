@@ -53,13 +53,14 @@ package struct FieldSchema: Sendable {
 
     init(
         number: UInt32, protoName: String, jsonName: String, kind: Kind, cardinality: Cardinality,
-        messageIndex: Int, enumIndex: Int, oneofIndex: Int, isPacked: Bool
+        messageIndex: Int, enumIndex: Int, oneofIndex: Int, isPacked: Bool,
+        messageWellKnown: MessageSchema.WellKnown? = nil
     ) {
         self.protoName = protoName
         self.jsonName = jsonName
         self.layout = FieldLayout(
             number: number, kind: kind, cardinality: cardinality, messageIndex: messageIndex, enumIndex: enumIndex,
-            oneofIndex: oneofIndex, isPacked: isPacked)
+            oneofIndex: oneofIndex, isPacked: isPacked, messageWellKnown: messageWellKnown)
     }
 
     init(_ field: FieldSchema, layout: FieldLayout) {

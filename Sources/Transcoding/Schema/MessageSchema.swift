@@ -2,7 +2,7 @@
 /// that the transcoder's many lookups share it without copying its arrays.
 package final class MessageSchema: Sendable {
     /// Message types whose JSON form is special (the proto3 JSON mapping's well-known types).
-    package enum WellKnown: UInt8, Sendable {
+    package enum WellKnown: UInt8, Sendable, BitwiseCopyable {
         case any, timestamp, duration, fieldMask, empty, `struct`, value, listValue
         case doubleValue, floatValue, int64Value, uint64Value, int32Value, uint32Value, boolValue, stringValue
         case bytesValue
@@ -126,9 +126,9 @@ package final class MessageSchema: Sendable {
         return count == 0 || NameTable.equal(names.baseAddress! + Int(span.start) + 1, name.baseAddress!, count)
     }
 
-    /// Calls `body` with the JSON and proto names of field `index` (unquoted), when there is such a field and
-    /// every name of the message is unique and printable ASCII without `"` or `\\` (what
-    /// `JSONReader.nextName(equalTo:)` needs); nil otherwise.
+    /// Calls `body` with the JSON and proto names of field `index`, each between its quotes (`"name"`), when there
+    /// is such a field and every name of the message is unique and printable ASCII without `"` or `\\` (what
+    /// `JSONReader.nextName(quoted:or:)` needs); nil otherwise.
     @inline(__always)
     func withGuessableNames<Result>(
         of index: Int, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Result?
@@ -136,14 +136,14 @@ package final class MessageSchema: Sendable {
         guard namesAreGuessable, index < layouts.count else { return nil }
         let layout = layouts[index]
         return quotedNames.withUnsafeBytes { names in
-            body(Self.unquoted(layout.quotedJSONName, in: names), Self.unquoted(layout.quotedProtoName, in: names))
+            body(Self.quoted(layout.quotedJSONName, in: names), Self.quoted(layout.quotedProtoName, in: names))
         }
     }
 
-    /// The name quoted at `span` (`"name":`) without its quotes and colon.
+    /// The name quoted at `span` (`"name":`) with its quotes, without the colon.
     @inline(__always)
-    private static func unquoted(_ span: NameSpan, in names: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(rebasing: names[Int(span.start) + 1..<Int(span.end) - 2])
+    private static func quoted(_ span: NameSpan, in names: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: names[Int(span.start)..<Int(span.end) - 1])
     }
 
     /// The index of the field called `name` (its JSON name or its proto name).
