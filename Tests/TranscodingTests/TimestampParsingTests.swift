@@ -12,16 +12,22 @@ struct TimestampParsingTests {
     func sameAsReference(seed: UInt64) {
         var random = SeededGenerator(state: seed)
         var accepted = 0
-        for _ in 0..<25_000 {
+        var differing: [String] = []
+        // One expectation for the whole run, not two per string: 25,000 strings a seed with an expectation
+        // each held both threads of the shared test process for six seconds in a debug build, and other
+        // suites' timing checks failed. 10,000 a seed, compared quietly, take about half a second.
+        for _ in 0..<10_000 {
             var text = Array(Self.timestampLike(&random).utf8)
             if Int.random(in: 0..<3, using: &random) == 0 { Self.mutate(&text, &random) }
             let parsed = text.withUnsafeBytes { TimeFormats.parseTimestamp($0) }
             let expected = text.withUnsafeBytes { Self.referenceParse($0) }
-            #expect(parsed?.seconds == expected?.seconds, "\(String(decoding: text, as: UTF8.self))")
-            #expect(parsed?.nanos == expected?.nanos, "\(String(decoding: text, as: UTF8.self))")
+            if parsed?.seconds != expected?.seconds || parsed?.nanos != expected?.nanos, differing.count < 5 {
+                differing.append(String(decoding: text, as: UTF8.self))
+            }
             if parsed != nil { accepted += 1 }
         }
-        #expect(accepted > 5_000, "too few valid timestamps generated to compare values")
+        #expect(differing.isEmpty, "parsed unlike the reference: \(differing)")
+        #expect(accepted > 2_000, "too few valid timestamps generated to compare values: \(accepted)")
     }
 
     @Test("the limits and the calendar: years 1 and 9999, leap days, offsets across the range")
