@@ -209,17 +209,18 @@ import Testing
         }
     }
 
+    /// The pings' timeouts only guard against a hang (one of 10 s ran out on a machine loaded by two builds).
     @Test func injectedFaultsAreUnavailable() async throws {
         try await TestDatabases.withFresh(.sqlite) { fresh in
             try await fresh.withOpen(service: "db", logger: self.logger) { opened in
                 let faults = FaultSwitch()
                 let database = opened.replacingSQL(FaultInjectingDatabase(base: opened.sql, faults: faults))
-                try await database.ping(timeout: .seconds(10))
+                try await database.ping(timeout: .seconds(30))
                 faults.fail()
-                let error = await #expect(throws: (any Error).self) { try await database.ping(timeout: .seconds(10)) }
+                let error = await #expect(throws: (any Error).self) { try await database.ping(timeout: .seconds(30)) }
                 #expect(DatabaseErrors.rpcError(for: try #require(error)).code == .unavailable)
                 faults.recover()
-                try await database.ping(timeout: .seconds(10))
+                try await database.ping(timeout: .seconds(30))
             }
         }
     }
