@@ -17,9 +17,10 @@
 # call is a few per second, not one per request. CreateVideo runs first: it fills the table that
 # ListVideos pages through (N_WRITE rows per repeat and database).
 #
-# Login is measured by Benchmarks/login.sh instead: its cost is one Argon2id verification (for
-# unknown users too, so timing does not tell them apart), which drowns the rest of the call in a
-# CPU-per-call figure; that script finds the rest by attributing profile samples.
+# Login (in CALLS by default) is measured by Benchmarks/login.sh, run from here in the same run: its
+# cost is one Argon2id verification (for unknown users too, so timing does not tell them apart),
+# which drowns the rest of the call in a CPU-per-call figure; that script finds the rest by
+# attributing profile samples, and the summary puts that own work beside this run's transport.
 #
 # PostgreSQL and Redis: private servers from scripts/with-test-services (the script re-runs itself
 # under it unless HALO_TEST_REDIS_URL and HALO_TEST_POSTGRES_URL are set). That PostgreSQL runs with
@@ -39,7 +40,7 @@ fi
 
 BIN_DIR="${BIN_DIR:-$root/.build/release}"
 DATABASES="${DATABASES:-sqlite postgres}"
-CALLS="${CALLS:-CreateVideo GetVideo ListVideos20 GetCounts Like}"
+CALLS="${CALLS:-CreateVideo GetVideo ListVideos20 GetCounts Like Login}"
 REPEAT="${REPEAT:-3}"
 N="${N:-100000}"
 N_WRITE="${N_WRITE:-20000}"
@@ -56,10 +57,13 @@ die() { echo "services: $*" >&2; exit 1; }
 for tool in h2load nghttp python3; do
     command -v "$tool" >/dev/null || die "$tool missing (h2load and nghttp: apt-get install nghttp2-client)"
 done
-for binary in halo-video halo-engagement halo-rpc-interop; do
+binaries=(halo-video halo-engagement halo-rpc-interop)
+[[ " $CALLS " == *" Login "* ]] && binaries+=(halo-auth)
+for binary in "${binaries[@]}"; do
     [[ -x "$BIN_DIR/$binary" ]] || die "$BIN_DIR/$binary missing: swift build -c release --static-swift-stdlib --product $binary"
 done
 ((PERF == 0)) || command -v perf >/dev/null || die "PERF=1 needs perf (apt-get install linux-perf)"
+[[ " $CALLS " != *" Login "* ]] || command -v perf >/dev/null || die "Login needs perf (apt-get install linux-perf)"
 
 mkdir -p "$OUT"
 CLK="$(getconf CLK_TCK)"
@@ -289,6 +293,11 @@ if ((PERF == 1)); then
     done
 fi
 
+if [[ " $CALLS " == *" Login "* ]]; then
+    echo "== Login beside its password hash (Benchmarks/login.sh, in this run)"
+    BIN_DIR="$BIN_DIR" DATABASES="$DATABASES" OUT="$OUT/login" "$root/Benchmarks/login.sh"
+fi
+
 # ---------------------------------------------------------------- medians and ratios
 median() {  # key column
     awk -F'\t' -v t="$1" -v k="$2" 'NR > 1 && $2 == t { a[++n] = $k + 0 }
@@ -319,5 +328,13 @@ goal() {  # key -> the issue's goal as a ratio to the transport, or -
             verdict = (g == "-") ? "-" : sprintf("≤ %s×: %s", g, (r <= g ? "met" : "not met"))
             printf "| %s | %.0f | %.1f | %.1f | %s |\n", k, rps, us, r, verdict }'
     done
+    # Login's own work (its samples outside Argon2id, by profile attribution), against this run's transport.
+    if [[ -f "$OUT/login/own.tsv" ]]; then
+        while IFS=$'\t' read -r db per own; do
+            awk -v db="$db" -v per="$per" -v own="$own" -v b="$base" 'BEGIN {
+                printf "| Login.%s, its own work beside the hash (%.0f µs with it) | - | %.1f | %.1f | - |\n",
+                    db, per, own, own / b }'
+        done < "$OUT/login/own.tsv"
+    fi
 } | tee "$OUT/summary.md"
 echo "results: $OUT"
