@@ -452,7 +452,16 @@ class TestOperations:
         clusters = {cluster["name"]: cluster for cluster in json.loads(body)["clusters"]}
         assert status == 200 and clusters["video"]["usable"] is True
         status, body = self.admin(stack, "GET", "/admin/config")
-        assert status == 200 and json.loads(body)["services"]["halo.video.v1.VideoService"] == "video"
+        config = json.loads(body)
+        assert status == 200 and config["services"]["halo.video.v1.VideoService"] == "video"
+        # The tuning in force, defaults included: the bundled file sets none of it.
+        video = config["cluster_settings"]["video"]
+        assert video["load_balancing"] == "round_robin" and video["idle_timeout_ms"] is None
+        assert video["circuit_breaker"]["minimum_calls"] == 20 and video["circuit_breaker"]["open_duration_ms"] == 30000
+        assert video["outlier_detection"]["consecutive_faults"] == 5
+        assert video["retry"] == {
+            "max_attempts": 3, "initial_backoff_ms": 25, "max_backoff_ms": 250, "backoff_multiplier": 2.0,
+            "retryable_codes": ["UNAVAILABLE"], "budget_share": 0.2, "min_retry_concurrency": 3}
 
     def test_reload_keeps_serving(self, stack):
         status, body = self.admin(stack, "POST", "/admin/reload")

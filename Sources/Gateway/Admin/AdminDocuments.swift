@@ -57,7 +57,9 @@ enum AdminDocuments {
             }
             out.writeStaticString("]")
         }
-        out.writeStaticString("},\"services\":{")
+        out.writeStaticString("},\"cluster_settings\":")
+        Self.writeClusterSettings(configuration, to: &out)
+        out.writeStaticString(",\"services\":{")
         for (index, service) in configuration.services.keys.sorted().enumerated() {
             if index > 0 { out.writeStaticString(",") }
             JSONText.writeString(service, to: &out)
