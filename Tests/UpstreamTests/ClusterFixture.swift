@@ -15,6 +15,8 @@ enum TestMethods {
     static let getVideo = MethodDescriptor(service: service, method: "GetVideo", isIdempotent: true)
     /// Echo with `fail_code`/`delay_ms`: not idempotent, never retried once it may have run.
     static let unary = MethodDescriptor(service: service, method: "Unary")
+    /// The same echo declared idempotent, so that its failures may be retried.
+    static let idempotentEcho = MethodDescriptor(service: service, method: "Unary", isIdempotent: true)
 
     static func getVideo(_ id: Int64 = 7) -> RequestMessage {
         try! RequestMessage(Halo_Testing_V1_GetVideoRequest.with { $0.id = id })

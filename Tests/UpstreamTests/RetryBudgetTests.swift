@@ -10,9 +10,6 @@ import Upstream
 /// `minRetryConcurrency`) may be retries at once; a call that finds no room ends with its first
 /// failure, and is counted as refused.
 @Suite(.serialized) struct RetryBudgetTests {
-    /// The echo method declared idempotent, so that UNAVAILABLE may be retried.
-    static let idempotentEcho = MethodDescriptor(service: TestMethods.service, method: "Unary", isIdempotent: true)
-
     @Test func retriesInFlightStayWithinTheBudget() async throws {
         let replicas = try startReplicas(2)
         let calls = 20
@@ -35,7 +32,8 @@ import Upstream
             let tasks = (0..<calls).map { _ in
                 Task {
                     await cluster.result(
-                        Self.idempotentEcho, TestMethods.echo(failCode: 14, delayMs: 2000), timeout: .seconds(15))
+                        TestMethods.idempotentEcho, TestMethods.echo(failCode: 14, delayMs: 2000), timeout: .seconds(15)
+                    )
                 }
             }
             var results: [Result<UpstreamResponse, UpstreamFailure>] = []
