@@ -45,6 +45,13 @@ package final class Connection: ChannelDuplexHandler {
     var input: ByteBuffer?
     var inputBase: UnsafeRawPointer?
 
+    // The header block being received. Blocks never interleave (HEADERS and its CONTINUATIONs
+    // are contiguous on a connection), so one array serves every stream; its storage is reused
+    // for the next block when the handler kept no copy.
+    var headerBlock: [Header] = []
+    var headerBlockSize = 0
+    var headerBlockRejected = false
+
     // Lifecycle and limits.
     var resetLimiter: TokenBucket
     var oversizedHeaderBlocks = 0
@@ -66,6 +73,10 @@ package final class Connection: ChannelDuplexHandler {
 
     /// The peer's limit on concurrent streams we may open (client role).
     package var remoteMaxConcurrentStreams: Int { self.session?.remoteMaxConcurrentStreams ?? 0 }
+
+    /// Bytes in this connection's HPACK dynamic tables: the encoder's (fields this side sent) and
+    /// the decoder's (fields the peer sent); zeros once the channel closed.
+    package var headerTableSizes: (encoder: Int, decoder: Int) { self.session?.headerTableSizes ?? (0, 0) }
 
     /// True once the peer's first SETTINGS arrived: only then are its limits known.
     package internal(set) var hasRemoteSettings = false

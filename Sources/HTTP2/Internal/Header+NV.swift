@@ -1,5 +1,13 @@
 import CNGHTTP2
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 extension Array where Element == Header {
     /// Lays the fields out as `nghttp2_nv` in temporary (stack) memory for one submit call;
     /// nghttp2 copies them before the call returns.
@@ -12,7 +20,9 @@ extension Array where Element == Header {
                 for (index, header) in self.enumerated() {
                     let name = Self.copy(header.name, into: bytes, at: &offset)
                     let value = Self.copy(header.value, into: bytes, at: &offset)
-                    let flags = header.neverIndex ? NGHTTP2_NV_FLAG_NO_INDEX : NGHTTP2_NV_FLAG_NONE
+                    let flags =
+                        header.neverIndex || Header.isUniquePerRequest(name: name)
+                        ? NGHTTP2_NV_FLAG_NO_INDEX : NGHTTP2_NV_FLAG_NONE
                     nva.initializeElement(
                         at: index,
                         to: nghttp2_nv(
@@ -44,5 +54,23 @@ extension Array where Element == Header {
             }
         }
         return UnsafeMutableBufferPointer(rebasing: bytes[start..<offset])
+    }
+}
+
+extension Header {
+    /// Whether a field's value differs on every request (`x-request-id`, `grpc-timeout`): such a
+    /// field is sent as a literal, never added to the HPACK dynamic table. Indexed, each one fills
+    /// the table with an entry no later block uses, evicting entries that are used; and since
+    /// nghttp2 chains a name's entries together, every later field of that name walks all of them
+    /// (comparing names and values) before it is encoded.
+    @inline(__always)
+    static func isUniquePerRequest(name: UnsafeMutableBufferPointer<UInt8>) -> Bool {
+        guard name.count == 12, let base = name.baseAddress else { return false }
+        return Self.equals(base, "x-request-id") || Self.equals(base, "grpc-timeout")
+    }
+
+    @inline(__always)
+    private static func equals(_ bytes: UnsafeMutablePointer<UInt8>, _ literal: StaticString) -> Bool {
+        memcmp(bytes, literal.utf8Start, literal.utf8CodeUnitCount) == 0
     }
 }

@@ -72,6 +72,15 @@ final class Session {
         Int(nghttp2_session_get_remote_settings(self.pointer, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS))
     }
 
+    /// Bytes in the HPACK dynamic tables (RFC 7541 sizes): what the encoder holds for the peer,
+    /// and what the decoder holds of what the peer sent.
+    var headerTableSizes: (encoder: Int, decoder: Int) {
+        (
+            Int(nghttp2_session_get_hd_deflate_dynamic_table_size(self.pointer)),
+            Int(nghttp2_session_get_hd_inflate_dynamic_table_size(self.pointer))
+        )
+    }
+
     // MARK: I/O
 
     /// Feeds received bytes; returns the count consumed or a negative nghttp2 error.
