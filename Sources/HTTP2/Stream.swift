@@ -30,9 +30,6 @@ package final class Stream {
     var reportedUnwritable = false
 
     // Inbound
-    var headerBlock: [Header] = []
-    var headerBlockSize = 0
-    var headerBlockRejected = false
     var unconsumedBytes = 0
     var isClosed = false
 

@@ -92,8 +92,8 @@ extension LoopPool {
         endpoint.inFlight += 1
         stream.phase = .attempting(call, endpoint)
         let writes = stream.waitingWrites
-        stream.waitingWrites = []
-        for (data, endStream) in writes { call.write(data, endStream: endStream) }
+        stream.waitingWrites = RequestWrites()
+        writes.forEach { data, endStream in call.write(data, endStream: endStream) }
         // The writer has been holding back while the call waited.
         if call.isWritable, !call.isFinished { stream.passThroughCall(call, writabilityChanged: true) }
     }
@@ -187,7 +187,7 @@ extension LoopPool {
         }
         stream.phase = .finished
         self.streamDeadlines.remove(stream)
-        stream.waitingWrites = []
+        stream.waitingWrites = RequestWrites()
         stream.dropReplay()
         self.activeRequests -= 1
         self.retryBudget.requestFinished()

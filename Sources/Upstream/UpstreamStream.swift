@@ -58,9 +58,9 @@ package final class UpstreamStream: PassThroughCallDelegate, DeadlineWatched {
     var pool: LoopPool?
     private var delegate: (any UpstreamStreamDelegate)?
     /// Writes made while waiting for a stream, sent when it opens.
-    var waitingWrites: [(ByteBuffer, endStream: Bool)] = []
+    var waitingWrites = RequestWrites()
     /// Every write since the call began, while it may still be sent again (`isReplayable`).
-    var replay: [(ByteBuffer, endStream: Bool)] = []
+    var replay = RequestWrites()
     private var replayBytes = 0
     private let maxReplayBytes: Int
     /// False once the request outgrew `maxReplayBytes` or a response byte arrived.
@@ -108,13 +108,13 @@ package final class UpstreamStream: PassThroughCallDelegate, DeadlineWatched {
         if self.keepsReplay {
             self.replayBytes += data.readableBytes
             if self.replayBytes <= self.maxReplayBytes {
-                self.replay.append((data, endStream))
+                self.replay.append(data, endStream: endStream)
             } else {
                 self.dropReplay()
             }
         }
         switch self.phase {
-        case .pending: self.waitingWrites.append((data, endStream))
+        case .pending: self.waitingWrites.append(data, endStream: endStream)
         case .attempting(let call, _): call.write(data, endStream: endStream)
         case .finished: return
         }
@@ -123,7 +123,7 @@ package final class UpstreamStream: PassThroughCallDelegate, DeadlineWatched {
     /// The request will not be sent again: its bytes are let go.
     func dropReplay() {
         self.keepsReplay = false
-        self.replay = []
+        self.replay = RequestWrites()
     }
 
     /// The deadline came (from the pool's `DeadlineQueue`): the call ends DEADLINE_EXCEEDED.

@@ -225,7 +225,7 @@ final class GRPCPassThroughStream: StreamHandler, UpstreamStreamDelegate {
     func upstreamStream(_ stream: UpstreamStream, receivedHead headers: [Header]) {
         guard let client = self.client else { return }
         var head: [Header] = []
-        head.reserveCapacity(headers.count)
+        head.reserveCapacity(headers.count + 1)
         for header in headers where Self.passesBack(header) { head.append(header) }
         head.append(Header("x-request-id", self.requestID))
         self.responseStarted = true

@@ -122,17 +122,15 @@ extension Connection {
     func beginHeaders(streamID: Int32, isRequest: Bool) -> Int32 {
         if isRequest, self.role == .server {
             let stream = Stream(id: streamID, connection: self)
-            stream.headerBlock.reserveCapacity(12)
             self.streams[streamID] = stream
             self.lastStream = stream
             self.timers.streamOpened()
-        } else if let stream = self.stream(streamID) {
-            stream.headerBlock.removeAll(keepingCapacity: true)
-            // The last block was handed on whole: one allocation for this one, not one per doubling.
-            stream.headerBlock.reserveCapacity(8)
-            stream.headerBlockSize = 0
-            stream.headerBlockRejected = false
         }
+        self.headerBlock.removeAll(keepingCapacity: true)
+        // One allocation for the block when there is no room yet, not one per doubling.
+        if self.headerBlock.capacity < 12 { self.headerBlock.reserveCapacity(12) }
+        self.headerBlockSize = 0
+        self.headerBlockRejected = false
         return 0
     }
 
@@ -141,13 +139,13 @@ extension Connection {
     )
         -> Int32
     {
-        guard let stream = self.stream(streamID), !stream.headerBlockRejected else { return 0 }
-        stream.headerBlockSize += name.count + value.count + 32
-        guard stream.headerBlockSize <= self.configuration.maxHeaderListSize,
-            stream.headerBlock.count < self.configuration.maxHeaderCount
+        guard !self.headerBlockRejected, self.stream(streamID) != nil else { return 0 }
+        self.headerBlockSize += name.count + value.count + 32
+        guard self.headerBlockSize <= self.configuration.maxHeaderListSize,
+            self.headerBlock.count < self.configuration.maxHeaderCount
         else {
             // Too large (an HPACK bomb looks like this): reset the stream; repeated, end the connection.
-            stream.headerBlockRejected = true
+            self.headerBlockRejected = true
             self.oversizedHeaderBlocks += 1
             if self.oversizedHeaderBlocks > self.configuration.maxOversizedHeaderBlocks {
                 self.session?.terminate(code: .enhanceYourCalm)
@@ -156,7 +154,7 @@ extension Connection {
         }
         let (token, nameString) = HeaderToken.classify(name)
         let valueString = token == .path ? self.configuration.knownPaths.string(for: value) : HeaderToken.value(value)
-        stream.headerBlock.append(Header(token: token, name: nameString, value: valueString))
+        self.headerBlock.append(Header(token: token, name: nameString, value: valueString))
         return 0
     }
 
@@ -165,9 +163,14 @@ extension Connection {
         let endStream = header.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
         switch UInt32(header.type) {
         case NGHTTP2_HEADERS.rawValue:
-            guard let stream = self.stream(header.stream_id), !stream.headerBlockRejected else { return 0 }
-            let headers = stream.headerBlock
-            stream.headerBlock = []
+            guard !self.headerBlockRejected, let stream = self.stream(header.stream_id) else { return 0 }
+            var headers: [Header] = []
+            swap(&headers, &self.headerBlock)
+            // Emptied and given back for the next block: no allocation when no handler kept a copy.
+            defer {
+                headers.removeAll(keepingCapacity: true)
+                self.headerBlock = headers
+            }
             if self.role == .server, frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST {
                 guard
                     let handler = self.delegate?.connection(
