@@ -38,17 +38,25 @@ package struct GatewayRequest {
 
     /// The path part of the target, without the query.
     package var path: Substring {
-        if let question = self.target.utf8.firstIndex(of: UInt8(ascii: "?")) {
-            return self.target[..<question]
-        }
+        if let question = self.questionMark { return self.target[..<question] }
         return self.target[...]
     }
 
     /// The query part of the target (after `?`), empty when there is none.
     package var query: Substring {
-        if let question = self.target.utf8.firstIndex(of: UInt8(ascii: "?")) {
-            return self.target[self.target.index(after: question)...]
-        }
+        if let question = self.questionMark { return self.target[self.target.index(after: question)...] }
         return ""
+    }
+
+    /// Where the `?` that starts the query is: a scan of the contiguous bytes (the generic
+    /// `utf8.firstIndex(of:)` walks String indices, several times the cost on every request).
+    private var questionMark: String.Index? {
+        let utf8 = self.target.utf8
+        let offset = utf8.withContiguousStorageIfAvailable { bytes in bytes.firstIndex(of: UInt8(ascii: "?")) }
+        switch offset {
+        case .some(.some(let offset)): return utf8.index(utf8.startIndex, offsetBy: offset)
+        case .some(.none): return nil
+        case .none: return utf8.firstIndex(of: UInt8(ascii: "?"))  // a bridged String
+        }
     }
 }

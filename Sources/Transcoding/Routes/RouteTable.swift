@@ -114,24 +114,40 @@ package struct RouteTable: Sendable {
         guard bytes.first == UInt8(ascii: "/") else { throw RouteError(.badPath, "request path must start with /") }
         var segments: [Substring] = []
         segments.reserveCapacity(8)
-        var start = bytes.index(after: bytes.startIndex)
-        var index = start
-        var hasPercent = false
-        while true {
-            guard index == bytes.endIndex || bytes[index] == UInt8(ascii: "/") else {
-                if bytes[index] == UInt8(ascii: "%") { hasPercent = true }
-                bytes.formIndex(after: &index)
-                continue
+        var failure: RouteError?
+        // Scanned as contiguous bytes (`UTF8View` subscripts cost several times more); a String
+        // index is made only at each segment's end (`/` is ASCII, so these are character boundaries).
+        let scanned = bytes.withContiguousStorageIfAvailable { buffer in
+            var start = 1
+            var startIndex = bytes.index(after: bytes.startIndex)
+            var hasPercent = false
+            var offset = 1
+            while true {
+                if offset < buffer.count, buffer[offset] != UInt8(ascii: "/") {
+                    if buffer[offset] == UInt8(ascii: "%") { hasPercent = true }
+                    offset += 1
+                    continue
+                }
+                let endIndex = bytes.index(startIndex, offsetBy: offset - start)
+                let segment = path[startIndex..<endIndex]
+                do throws(RouteError) {
+                    try Self.check(segment, hasPercent: hasPercent)
+                } catch {
+                    failure = error
+                    return
+                }
+                segments.append(segment)
+                guard offset < buffer.count else { return }
+                start = offset + 1
+                startIndex = bytes.index(after: endIndex)
+                hasPercent = false
+                offset = start
             }
-            // `/` is ASCII, so these byte positions are character boundaries.
-            let segment = path[start..<index]
-            try Self.check(segment, hasPercent: hasPercent)
-            segments.append(segment)
-            guard index != bytes.endIndex else { return segments }
-            start = bytes.index(after: index)
-            index = start
-            hasPercent = false
         }
+        if let failure { throw failure }
+        // Not contiguous (a bridged string): a native copy is.
+        guard scanned != nil else { return try Self.normalise(String(path)[...], limit: limit) }
+        return segments
     }
 
     /// Refuses an empty segment and a dot segment, plain or percent-encoded.
