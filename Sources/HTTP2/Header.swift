@@ -25,13 +25,14 @@ package struct Header: Sendable, Hashable {
 extension Array where Element == Header {
     /// The value of the first field named `name` (which must be lowercase).
     package func first(_ name: String) -> String? {
-        for header in self where header.name == name { return header.value }
+        // By index: a `for header in self` loop copies each field (two reference counts).
+        for index in self.indices where self[index].name == name { return self[index].value }
         return nil
     }
 
     /// The value of the first received field with `token`.
     package func first(_ token: HeaderToken) -> String? {
-        for header in self where header.token == token { return header.value }
+        for index in self.indices where self[index].token == token { return self[index].value }
         return nil
     }
 }

@@ -46,4 +46,42 @@ import Testing
         }
         #expect(entries[3].passedAt == nil && entries[7].passedAt == nil)
     }
+
+    @Test func manyEntriesAddedAndRemovedAtRandomEndInDeadlineOrder() {
+        var random = SystemRandomNumberGenerator()
+        let loop = EmbeddedEventLoop()
+        let queue = DeadlineQueue(eventLoop: loop)
+        let start = loop.now
+        final class Recorder: DeadlineWatched {
+            var deadlineSlot = -1
+            let deadline: NIODeadline
+            let passed: (Recorder) -> Void
+            init(_ deadline: NIODeadline, passed: @escaping (Recorder) -> Void) {
+                self.deadline = deadline
+                self.passed = passed
+            }
+            func deadlinePassed() { self.passed(self) }
+        }
+        var expired: [Recorder] = []
+        var live: [Recorder] = []
+        var removed = 0
+        for round in 0..<2_000 {
+            let deadline = start + .milliseconds(Int64.random(in: 1...5_000, using: &random))
+            let entry = Recorder(deadline) { expired.append($0) }
+            queue.add(entry, deadline: deadline)
+            live.append(entry)
+            // Calls finish in any order: a third of the time one leaves before its deadline.
+            if round % 3 == 0, let index = live.indices.randomElement(using: &random) {
+                queue.remove(live.remove(at: index))
+                removed += 1
+            }
+        }
+        #expect(queue.count == live.count)
+        loop.advanceTime(by: .seconds(6))
+        #expect(queue.count == 0)
+        #expect(expired.count == 2_000 - removed)
+        #expect(zip(expired, expired.dropFirst()).allSatisfy { $0.deadline <= $1.deadline })
+        #expect(Set(expired.map(ObjectIdentifier.init)) == Set(live.map(ObjectIdentifier.init)))
+        #expect(expired.allSatisfy { $0.deadlineSlot == -1 })
+    }
 }

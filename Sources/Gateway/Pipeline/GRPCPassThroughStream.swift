@@ -153,8 +153,7 @@ final class GRPCPassThroughStream: StreamHandler, UpstreamStreamDelegate {
 
     /// Applies the service's auth policy, then starts the backend call. `refetch` is nil until
     /// an unknown key made the JWKS be fetched again, then whether that fetch brought keys.
-    private func authorize(_ call: Call, refetch: Bool?) {
-        var call = call
+    private func authorize(_ call: consuming Call, refetch: Bool?) {
         switch call.route.policy {
         case .trusted, .none:
             break

@@ -13,15 +13,16 @@ extension Array where Element == Header {
     /// nghttp2 copies them before the call returns.
     func withNV<Result>(_ body: (UnsafePointer<nghttp2_nv>?, Int) -> Result) -> Result {
         var byteCount = 0
-        for header in self { byteCount += header.name.utf8.count + header.value.utf8.count }
+        for index in self.indices { byteCount += self[index].name.utf8.count + self[index].value.utf8.count }
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Swift.max(byteCount, 1)) { bytes in
             withUnsafeTemporaryAllocation(of: nghttp2_nv.self, capacity: Swift.max(self.count, 1)) { nva in
                 var offset = 0
-                for (index, header) in self.enumerated() {
-                    let name = Self.copy(header.name, into: bytes, at: &offset)
-                    let value = Self.copy(header.value, into: bytes, at: &offset)
+                // By index: a `for header in self` loop copies each field (two reference counts).
+                for index in self.indices {
+                    let name = Self.copy(self[index].name, into: bytes, at: &offset)
+                    let value = Self.copy(self[index].value, into: bytes, at: &offset)
                     let flags =
-                        header.neverIndex || Header.isUniquePerRequest(name: name)
+                        self[index].neverIndex || Header.isUniquePerRequest(name: name)
                         ? NGHTTP2_NV_FLAG_NO_INDEX : NGHTTP2_NV_FLAG_NONE
                     nva.initializeElement(
                         at: index,

@@ -85,33 +85,41 @@ package final class DeadlineQueue {
 
     // MARK: Heap
 
+    // Both sifts move the entry through a hole: each level moves one element and sets one slot,
+    // instead of swapping two (two slot writes, each a reference count on the entry).
+
     private func siftUp(_ start: Int) {
         var child = start
+        let moving = self.heap[child]
         while child > 0 {
             let parent = (child - 1) / 2
-            guard self.heap[child].deadline < self.heap[parent].deadline else { return }
-            self.swapAt(child, parent)
+            guard moving.deadline < self.heap[parent].deadline else { break }
+            self.heap[child] = self.heap[parent]
+            self.heap[child].entry.deadlineSlot = child
             child = parent
         }
+        guard child != start else { return }
+        self.heap[child] = moving
+        moving.entry.deadlineSlot = child
     }
 
     private func siftDown(_ start: Int) {
         var parent = start
+        let moving = self.heap[parent]
+        let count = self.heap.count
         while true {
             let left = 2 * parent + 1
-            guard left < self.heap.count else { return }
+            guard left < count else { break }
             var smallest = left
             let right = left + 1
-            if right < self.heap.count, self.heap[right].deadline < self.heap[left].deadline { smallest = right }
-            guard self.heap[smallest].deadline < self.heap[parent].deadline else { return }
-            self.swapAt(parent, smallest)
+            if right < count, self.heap[right].deadline < self.heap[left].deadline { smallest = right }
+            guard self.heap[smallest].deadline < moving.deadline else { break }
+            self.heap[parent] = self.heap[smallest]
+            self.heap[parent].entry.deadlineSlot = parent
             parent = smallest
         }
-    }
-
-    private func swapAt(_ first: Int, _ second: Int) {
-        self.heap.swapAt(first, second)
-        self.heap[first].entry.deadlineSlot = first
-        self.heap[second].entry.deadlineSlot = second
+        guard parent != start else { return }
+        self.heap[parent] = moving
+        moving.entry.deadlineSlot = parent
     }
 }
