@@ -85,7 +85,7 @@ grpc=(-H 'content-type: application/grpc' -H 'te: trailers' -d "$OUT/getvideo-1.
 {
     echo "date: $(date -u +%FT%TZ)"
     echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
-    echo "gateway: $GATEWAY_BIN (built $(date -u -r "$GATEWAY_BIN" +%FT%TZ)), source $(git rev-parse --short HEAD)"
+    echo "gateway: $GATEWAY_BIN (built $(date -u -r "$GATEWAY_BIN" +%FT%TZ)); this checkout at $(git rev-parse --short HEAD)"
     echo "valgrind: $(valgrind --version); N=$N per scenario after $WARMUP_N warm-up"
 } | tee "$OUT/env.txt"
 
