@@ -46,4 +46,27 @@ struct StringTableTests {
             #expect(Self.withBytes(value) { HeaderToken.value($0) } == value)
         }
     }
+
+    @Test("strings of every length to 40: each found, and a change of any one byte is not")
+    func everyLengthAndEveryByte() {
+        // Lengths around the 8- and 16-byte words the lookup compares first, and past them.
+        var strings = [""]
+        for length in 1...40 {
+            for first in ["a", "b"] {
+                strings.append(first + String("0123456789abcdefghijklmnopqrstuvwxyz0123".prefix(length - 1)))
+            }
+        }
+        let table = StringTable(strings)
+        for (index, string) in strings.enumerated() {
+            var bytes = Array(string.utf8)
+            #expect(bytes.withUnsafeBufferPointer { table.index(of: $0) } == strings.firstIndex(of: string))
+            for position in bytes.indices {
+                bytes[position] ^= 0x40
+                let changed = String(decoding: bytes, as: UTF8.self)
+                let found = bytes.withUnsafeBufferPointer { table.index(of: $0) }
+                #expect(found == strings.firstIndex(of: changed), "\(index): byte \(position) changed")
+                bytes[position] ^= 0x40
+            }
+        }
+    }
 }
