@@ -89,7 +89,8 @@ package struct RouteTable: Sendable {
         if route.template.verb != nil {
             // The trie matched the verb as what follows the last `:`.
             let last = pathSegments[pathSegments.count - 1]
-            pathSegments[pathSegments.count - 1] = last[..<(last.lastIndex(of: ":") ?? last.endIndex)]
+            let colon = last.utf8.lastIndex(of: UInt8(ascii: ":")) ?? last.endIndex
+            pathSegments[pathSegments.count - 1] = last[..<colon]
         }
         guard let ranges = route.template.match(pathSegments) else {
             assertionFailure("the route trie returned a route whose template does not match")

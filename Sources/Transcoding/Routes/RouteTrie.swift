@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The path templates of one HTTP method as a segment trie, so a lookup walks the request's segments instead of
 /// trying every route.
 ///
@@ -15,7 +23,9 @@ struct RouteTrie: Sendable {
     }
 
     private struct Node: Sendable {
-        var literals: [Substring: Int] = [:]
+        /// Literal children, by segment text: a list compared by length, then bytes (nodes have a
+        /// few; hashing a segment for a dictionary cost more than comparing them all).
+        var literals: [(text: String, child: Int)] = []
         var single: Int?
         /// Routes whose template ends here.
         var ends: [End] = []
@@ -23,6 +33,25 @@ struct RouteTrie: Sendable {
         var rest: [End] = []
         /// The lowest rank of any route in this subtree.
         var bestRank = Int.max
+
+        /// The literal child named `segment`.
+        func literal(_ segment: Substring) -> Int? {
+            let length = segment.utf8.count
+            for index in self.literals.indices where self.literals[index].text.utf8.count == length {
+                if Self.sameBytes(self.literals[index].text, segment) { return self.literals[index].child }
+            }
+            return nil
+        }
+
+        private static func sameBytes(_ text: String, _ segment: Substring) -> Bool {
+            let compared = text.utf8.withContiguousStorageIfAvailable { stored in
+                segment.utf8.withContiguousStorageIfAvailable { probe in
+                    stored.count == probe.count
+                        && (stored.isEmpty || memcmp(stored.baseAddress!, probe.baseAddress!, stored.count) == 0)
+                }
+            }
+            return (compared ?? nil) ?? text.utf8.elementsEqual(segment.utf8)
+        }
     }
 
     private var nodes: [Node] = [Node()]
@@ -38,11 +67,11 @@ struct RouteTrie: Sendable {
         for segment in template.segments {
             switch segment {
             case .literal(let text):
-                if let child = nodes[node].literals[text[...]] {
+                if let child = nodes[node].literal(text[...]) {
                     node = child
                 } else {
                     nodes.append(Node())
-                    nodes[node].literals[text[...]] = nodes.count - 1
+                    nodes[node].literals.append((text, nodes.count - 1))
                     node = nodes.count - 1
                 }
             case .single:
@@ -66,10 +95,10 @@ struct RouteTrie: Sendable {
     /// The rank of the first route, in precedence order, that matches the normalised path `segments`.
     func firstMatch(_ segments: [Substring]) -> Int? {
         var best = Int.max
-        if let last = segments.last, let colon = last.lastIndex(of: ":") {
+        if let last = segments.last, let colon = last.utf8.lastIndex(of: UInt8(ascii: ":")) {
             // A custom verb is whatever follows the last `:` (a verb cannot contain one); routes with a verb
             // match the path with it split off.
-            let verb = last[last.index(after: colon)...]
+            let verb = last[last.utf8.index(after: colon)...]
             let path = Path(segments: segments, last: last[..<colon])
             search(0, 0, path, verb: verb, &best)
         }
@@ -88,15 +117,15 @@ struct RouteTrie: Sendable {
     }
 
     private func search(_ node: Int, _ index: Int, _ path: Path, verb: Substring?, _ best: inout Int) {
-        let current = nodes[node]
-        guard current.bestRank < best else { return }
-        for end in current.rest where end.rank < best && Self.same(end.verb, verb) { best = end.rank }
+        // Fields are read in place: a copy of the node would count a reference per array in it.
+        guard self.nodes[node].bestRank < best else { return }
+        for end in self.nodes[node].rest where end.rank < best && Self.same(end.verb, verb) { best = end.rank }
         if index == path.count {
-            for end in current.ends where end.rank < best && Self.same(end.verb, verb) { best = end.rank }
+            for end in self.nodes[node].ends where end.rank < best && Self.same(end.verb, verb) { best = end.rank }
             return
         }
-        if let child = current.literals[path[index]] { search(child, index + 1, path, verb: verb, &best) }
-        if let child = current.single { search(child, index + 1, path, verb: verb, &best) }
+        if let child = self.nodes[node].literal(path[index]) { search(child, index + 1, path, verb: verb, &best) }
+        if let child = self.nodes[node].single { search(child, index + 1, path, verb: verb, &best) }
     }
 
     private static func same(_ verb: String?, _ requested: Substring?) -> Bool {
