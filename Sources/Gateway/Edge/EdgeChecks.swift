@@ -21,7 +21,10 @@ enum EdgeChecks {
             count += 1
             bytes += name.utf8.count + value.utf8.count
             // Underscores in names are how x_user_id slips past a filter for x-user-id.
-            if name.utf8.contains(UInt8(ascii: "_")) {
+            let underscore =
+                name.utf8.withContiguousStorageIfAvailable { $0.contains(UInt8(ascii: "_")) }
+                ?? name.utf8.contains(UInt8(ascii: "_"))
+            if underscore {
                 return Refusal(status: 400, detail: "header names must not contain underscores")
             }
             if name.utf8.count == 14, name.lowercased() == "content-length" { contentLength += 1 }
