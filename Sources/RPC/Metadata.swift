@@ -36,11 +36,13 @@ package struct Metadata: Sendable, Hashable {
 
     /// `key` lowercased; a key already in lowercase ASCII (as code writes them) is kept as it is.
     private static func lowercased(_ key: String) -> String {
+        let lowercaseASCII = { (byte: UInt8) in
+            byte < 0x80 && !(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+        }
         // Over the contiguous bytes: the generic `allSatisfy` walk cost ~200 instructions a key.
         let isLowercaseASCII =
-            key.utf8.withContiguousStorageIfAvailable { bytes in
-                bytes.allSatisfy { $0 < 0x80 && !($0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z")) }
-            } ?? key.utf8.allSatisfy { $0 < 0x80 && !($0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z")) }
+            key.utf8.withContiguousStorageIfAvailable { $0.allSatisfy(lowercaseASCII) }
+            ?? key.utf8.allSatisfy(lowercaseASCII)
         return isLowercaseASCII ? key : key.lowercased()
     }
 

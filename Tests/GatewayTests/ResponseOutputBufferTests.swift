@@ -52,7 +52,11 @@ struct ResponseOutputBufferTests {
     @Test(arguments: [0, 7, 10, 200, 204, 1_234_567_890, Int.max])
     func decimalsAreWrittenAsStringWouldWriteThem(_ value: Int) {
         var out = ByteBuffer()
-        HTTP1ResponseHead.writeDecimal(value, into: &out)
+        out.writeWithUnsafeMutableBytes(minimumWritableBytes: HTTP1ResponseHead.maxDecimalDigits) { memory in
+            var writer = HTTP1ResponseHead.Writer(memory)
+            writer.appendDecimal(value)
+            return writer.count
+        }
         #expect(String(buffer: out) == String(value))
     }
 }

@@ -55,16 +55,6 @@ enum HTTP1ResponseHead {
         }
     }
 
-    /// A non-negative number in decimal, written in place (`String(_:)` formats through the
-    /// generic integer path and allocates beyond 15 digits).
-    static func writeDecimal(_ value: Int, into out: inout ByteBuffer) {
-        out.writeWithUnsafeMutableBytes(minimumWritableBytes: Self.maxDecimalDigits) { memory in
-            var writer = Writer(memory)
-            writer.appendDecimal(value)
-            return writer.count
-        }
-    }
-
     /// Digits of the largest Int.
     static let maxDecimalDigits = 20
 
@@ -100,6 +90,8 @@ enum HTTP1ResponseHead {
             self.count += 1
         }
 
+        /// A non-negative number in decimal, written in place (`String(_:)` formats through the
+        /// generic integer path and allocates beyond 15 digits).
         mutating func appendDecimal(_ value: Int) {
             precondition(value >= 0, "statuses and lengths are not negative")
             var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for 24 digits on the stack
