@@ -168,6 +168,17 @@ executables += [
     )
 ]
 
+// Benchmarks/gateway-floor.sh: a bare SwiftNIO HTTP/1.1 server, alone or making one gRPC call per request,
+// measured beside halo-gateway and grpc-gateway (the floor under issue 12's goal).
+executables += [
+    .executableTarget(
+        name: "halo-floor-bench",
+        dependencies: ["RPC", "Upstream", nioCore, nioPosix, nioHTTP1, logging, argumentParser],
+        path: "Benchmarks/Floor/halo-floor-bench",
+        swiftSettings: hotPathSwiftSettings
+    )
+]
+
 executables += [
     // Prints the OpenAPI 3.1 document of a descriptor set's routes (checked by Tests/Interop/test_openapi.py).
     .executableTarget(

@@ -15,7 +15,10 @@
 #      (h2load -c16 -m16, GetVideo{id:1}), GET /v1/videos/1 over HTTP/1.1 (h2load --h1 -c16) and
 #      HTTP/2 (-c16 -m16), GET /v1/videos?limit=10 over HTTP/1.1;
 #   4. prints instructions per request, split by where they ran (the gateway binary with Swift's
-#      runtime and NIO linked in, libnghttp2, libc), and calls to malloc per request.
+#      runtime and NIO linked in, libnghttp2, libc), and calls to malloc per request;
+#   5. unless FLOOR=0, counts the floor under the REST get the same way (halo-floor-bench,
+#      Benchmarks/Floor): a bare SwiftNIO HTTP/1.1 server with a preformatted answer, and the same
+#      server making one unary gRPC call per request over Halo's client connection (nghttp2).
 # Counts are of user space only: the kernel's socket work (a third of the gateway's CPU in the
 # wall-clock runs) is not in them. Stops only the processes it started.
 set -euo pipefail
@@ -29,7 +32,9 @@ source "$PEER_DIR/env.sh"
 N="${N:-20000}"
 WARMUP_N="${WARMUP_N:-2000}"
 BUILD="${BUILD:-1}"
+FLOOR="${FLOOR:-1}"
 GATEWAY_BIN="${GATEWAY_BIN:-$root/.build/release/halo-gateway}"
+FLOOR_BIN="${FLOOR_BIN:-$root/.build/release/halo-floor-bench}"
 OUT="${OUT:-$root/Benchmarks/results/gateway-callgrind-$(date -u +%Y%m%dT%H%M%SZ)}"
 
 die() { echo "gateway-callgrind: $*" >&2; exit 1; }
@@ -40,10 +45,16 @@ mkdir -p "$OUT"
 "$PEER_DIR/setup.sh" > "$OUT/peer-setup.log" 2>&1 || { tail -20 "$OUT/peer-setup.log" >&2; die "peer setup failed"; }
 if [[ "$BUILD" == 1 ]]; then
     swift build -c release --static-swift-stdlib --product halo-gateway >&2
+    [[ "$FLOOR" == 1 ]] && swift build -c release --static-swift-stdlib --product halo-floor-bench >&2
 fi
 [[ -x "$GATEWAY_BIN" ]] || die "$GATEWAY_BIN missing"
 cp "$GATEWAY_BIN" "$OUT/halo-gateway"
 strip --strip-debug "$OUT/halo-gateway"
+if [[ "$FLOOR" == 1 ]]; then
+    [[ -x "$FLOOR_BIN" ]] || die "$FLOOR_BIN missing"
+    cp "$FLOOR_BIN" "$OUT/halo-floor-bench"
+    strip --strip-debug "$OUT/halo-floor-bench"
+fi
 
 pids=()
 cleanup() {
@@ -79,6 +90,22 @@ pids+=("$gateway_pid")
 base="http://127.0.0.1:$gateway_port"
 for _ in $(seq 600); do curl -sf "$base/v1/videos/1" >/dev/null 2>&1 && break; sleep 0.2; done
 curl -sf "$base/v1/videos/1" >/dev/null || die "the gateway does not answer (see $OUT/gateway.log)"
+if [[ "$FLOOR" == 1 ]]; then
+    floor_fixed_port="$(free_port)"
+    floor_grpc_port="$(free_port)"
+    valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.%p" "$OUT/halo-floor-bench" --mode fixed \
+        --listen "127.0.0.1:$floor_fixed_port" > "$OUT/floor-fixed.log" 2>&1 &
+    floor_fixed_pid=$!
+    pids+=("$floor_fixed_pid")
+    valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.%p" "$OUT/halo-floor-bench" --mode grpc \
+        --listen "127.0.0.1:$floor_grpc_port" --upstream "127.0.0.1:$backend_port" > "$OUT/floor-grpc.log" 2>&1 &
+    floor_grpc_pid=$!
+    pids+=("$floor_grpc_pid")
+    for port in "$floor_fixed_port" "$floor_grpc_port"; do
+        for _ in $(seq 600); do curl -sf "http://127.0.0.1:$port/v1/videos/1" >/dev/null 2>&1 && break; sleep 0.2; done
+        curl -sf "http://127.0.0.1:$port/v1/videos/1" >/dev/null || die "halo-floor-bench on $port does not answer"
+    done
+fi
 
 printf '\x00\x00\x00\x00\x02\x08\x01' > "$OUT/getvideo-1.bin"
 grpc=(-H 'content-type: application/grpc' -H 'te: trailers' -d "$OUT/getvideo-1.bin")
@@ -89,25 +116,29 @@ grpc=(-H 'content-type: application/grpc' -H 'te: trailers' -d "$OUT/getvideo-1.
     echo "valgrind: $(valgrind --version); N=$N per scenario after $WARMUP_N warm-up"
 } | tee "$OUT/env.txt"
 
-dump=0
-scenario() {  # label, h2load arguments...
-    local label="$1"; shift
+declare -A dumps
+scenario() {  # server pid, label, h2load arguments...
+    local pid="$1" label="$2"; shift 2
     h2load -n "$WARMUP_N" "$@" > /dev/null
-    callgrind_control -z "$gateway_pid" > /dev/null 2>&1
+    callgrind_control -z "$pid" > /dev/null 2>&1
     h2load -n "$N" "$@" > "$OUT/$label.h2load.txt"
-    callgrind_control -d "$gateway_pid" > /dev/null 2>&1
-    dump=$((dump + 1))
-    local ok
+    callgrind_control -d "$pid" > /dev/null 2>&1
+    dumps[$pid]=$((${dumps[$pid]:-0} + 1))
+    local ok dump="$OUT/callgrind.$pid.${dumps[$pid]}"
     ok="$(awk '/^status codes:/ {print $3 + 0}' "$OUT/$label.h2load.txt")"
     [[ "$ok" == "$N" ]] || die "$label: only $ok of $N requests answered 2xx"
-    for _ in $(seq 50); do [[ -s "$OUT/callgrind.$gateway_pid.$dump" ]] && break; sleep 0.2; done
+    for _ in $(seq 50); do [[ -s "$dump" ]] && break; sleep 0.2; done
     sleep 0.5
-    python3 "$root/Benchmarks/tools/callgrind_split.py" "$OUT/callgrind.$gateway_pid.$dump" "$N" "$label"
+    python3 "$root/Benchmarks/tools/callgrind_split.py" "$dump" "$N" "$label"
 }
 {
-    scenario grpc-passthrough -c 16 -m 16 "${grpc[@]}" "$base/demo.v1.VideoService/GetVideo"
-    scenario rest-get-h1 --h1 -c 16 -m 1 "$base/v1/videos/1"
-    scenario rest-get-h2 -c 16 -m 16 "$base/v1/videos/1"
-    scenario rest-list10-h1 --h1 -c 16 -m 1 "$base/v1/videos?limit=10&offset=0"
+    scenario "$gateway_pid" grpc-passthrough -c 16 -m 16 "${grpc[@]}" "$base/demo.v1.VideoService/GetVideo"
+    scenario "$gateway_pid" rest-get-h1 --h1 -c 16 -m 1 "$base/v1/videos/1"
+    scenario "$gateway_pid" rest-get-h2 -c 16 -m 16 "$base/v1/videos/1"
+    scenario "$gateway_pid" rest-list10-h1 --h1 -c 16 -m 1 "$base/v1/videos?limit=10&offset=0"
+    if [[ "$FLOOR" == 1 ]]; then
+        scenario "$floor_fixed_pid" floor-fixed-h1 --h1 -c 16 -m 1 "http://127.0.0.1:$floor_fixed_port/v1/videos/1"
+        scenario "$floor_grpc_pid" floor-grpc-h1 --h1 -c 16 -m 1 "http://127.0.0.1:$floor_grpc_port/v1/videos/1"
+    fi
 } | tee "$OUT/summary.txt"
 echo "results in $OUT"

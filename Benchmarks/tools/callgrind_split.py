@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Summarises a callgrind dump of a server that handled `requests` requests: instructions per
-request, split by the object they ran in (the gateway binary with Swift's runtime linked in,
-libnghttp2, libc, the rest), and calls to malloc per request.
+request, split by the object they ran in (halo-gateway or halo-floor-bench, with Swift's runtime
+linked in; libnghttp2; libc; the rest), and calls to malloc per request.
 
     callgrind_split.py <callgrind.out> <requests> [label]
 """
@@ -59,7 +59,7 @@ def group(name):
         return "nghttp2"
     if "/libc.so" in name or "/libc-" in name or "libm.so" in name:
         return "libc"
-    if "halo-gateway" in name:
+    if "halo-gateway" in name or "halo-floor-bench" in name:
         return "halo+swift"
     return "other"
 
