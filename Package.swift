@@ -168,8 +168,8 @@ executables += [
     )
 ]
 
-// Benchmarks/gateway-floor.sh: a bare SwiftNIO HTTP/1.1 server, alone or making one gRPC call per request,
-// measured beside halo-gateway and grpc-gateway (the floor under issue 12's goal).
+// A bare SwiftNIO HTTP/1.1 server, alone or making one gRPC call per request over Halo's client: the floor
+// under issue 12's goal, measured beside halo-gateway by Benchmarks/gateway-rest.sh and gateway-callgrind.sh.
 executables += [
     .executableTarget(
         name: "halo-floor-bench",

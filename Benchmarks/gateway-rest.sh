@@ -9,11 +9,14 @@
 # In the same rounds, the floor under the get route (halo-floor-bench, Benchmarks/Floor): a bare
 # SwiftNIO HTTP/1.1 server answering a preformatted body, and the same server making one unary
 # gRPC call per request over Halo's client connection (nghttp2) to the same backend, writing the
-# response message back unread: the least any gateway on SwiftNIO and nghttp2 can cost (FLOOR=0
-# leaves them out).
+# response message back unread: the least a gateway built as Halo is can cost (FLOOR=0 leaves
+# them out).
 #
 #   Benchmarks/gateway-rest.sh                      REPEAT=3 DURATION=10 by default
 #   NICE=-15 REPEAT=5 Benchmarks/gateway-rest.sh    what RESULTS.md records
+#   LOOPS=1 Benchmarks/gateway-rest.sh              every gateway and floor on one thread (halo's
+#                                                   event_loops, the floors' --threads,
+#                                                   grpc-gateway's GOMAXPROCS); default: their own
 #
 # Our gateway is configured like grpc-gateway v1's defaults (proto names, int64 as strings, zero
 # values left out), so both answer the same bytes; the script checks that before measuring.
@@ -29,6 +32,7 @@ CONNECTIONS="${CONNECTIONS:-64}"
 H2_REQUESTS="${H2_REQUESTS:-200000}"
 IDLE_CONNECTIONS="${IDLE_CONNECTIONS:-10000}"
 NICE="${NICE:-0}"
+LOOPS="${LOOPS:-}"
 HALO_PORT="${HALO_PORT:-8088}"
 HALO_ADMIN_PORT="${HALO_ADMIN_PORT:-9988}"
 FLOOR="${FLOOR:-1}"
@@ -65,6 +69,9 @@ services:
   demo.v1.VideoService: demo
 route_defaults: {auth: none, timeout: 5s}
 EOF
+[[ -n "$LOOPS" ]] && echo "event_loops: $LOOPS" >>"$work/gateway.yaml"
+floor_threads=()
+[[ -n "$LOOPS" ]] && floor_threads=(--threads "$LOOPS")
 
 run_bg() {
     nice -n "$NICE" "$@" >>"$work/servers.log" 2>&1 &
@@ -80,7 +87,11 @@ wait_http() {
 run_bg "$PEER_DIR/run-backend.sh"
 backend_pid=$!
 sleep 0.5
-run_bg "$PEER_DIR/run-gateway.sh"
+if [[ -n "$LOOPS" ]]; then
+    GOMAXPROCS="$LOOPS" run_bg "$PEER_DIR/run-gateway.sh"
+else
+    run_bg "$PEER_DIR/run-gateway.sh"
+fi
 peer_pid=$!
 HALO_LOG_LEVEL=warning run_bg "$gateway_bin" --config "$work/gateway.yaml"
 halo_pid=$!
@@ -89,9 +100,10 @@ halo="http://127.0.0.1:$HALO_PORT"
 wait_http "$peer/v1/videos/1"
 wait_http "$halo/v1/videos/1"
 if [[ "$FLOOR" == 1 ]]; then
-    run_bg "$floor_bin" --mode fixed --listen "127.0.0.1:$FLOOR_FIXED_PORT"
+    run_bg "$floor_bin" --mode fixed --listen "127.0.0.1:$FLOOR_FIXED_PORT" "${floor_threads[@]}"
     floor_fixed_pid=$!
-    run_bg "$floor_bin" --mode grpc --listen "127.0.0.1:$FLOOR_GRPC_PORT" --upstream "127.0.0.1:$BACKEND_PORT"
+    run_bg "$floor_bin" --mode grpc --listen "127.0.0.1:$FLOOR_GRPC_PORT" --upstream "127.0.0.1:$BACKEND_PORT" \
+        "${floor_threads[@]}"
     floor_grpc_pid=$!
     floor_fixed="http://127.0.0.1:$FLOOR_FIXED_PORT"
     floor_grpc="http://127.0.0.1:$FLOOR_GRPC_PORT"
@@ -125,25 +137,25 @@ measure() {
     if [[ "$tool" == wrk ]]; then
         nice -n "$NICE" wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" "$url" >"$out"
         after=$(cpu_ticks "$pid")
-        awk -v bu="${before% *}" -v kb="${before#* }" -v au="${after% *}" -v ks="${after#* }" -v t="$ticks" '
+        awk -v ub="${before% *}" -v kb="${before#* }" -v ua="${after% *}" -v ka="${after#* }" -v t="$ticks" '
             /requests in/ {n = $1}
             /Requests\/sec/ {r = $2}
             /Non-2xx/ {bad = $NF}
             END {
                 if (bad > 0) { print "non-2xx answers: " bad > "/dev/stderr"; exit 1 }
-                u = (au - bu) / t * 1e6 / n; k = (ks - kb) / t * 1e6 / n
+                u = (ua - ub) / t * 1e6 / n; k = (ka - kb) / t * 1e6 / n
                 printf "%.0f %d %.1f %.1f %.1f\n", r, n, u + k, u, k
             }' "$out"
     else
         nice -n "$NICE" h2load -n "$H2_REQUESTS" -c 16 -m 16 "$url" >"$out"
         after=$(cpu_ticks "$pid")
-        awk -v bu="${before% *}" -v kb="${before#* }" -v au="${after% *}" -v ks="${after#* }" -v t="$ticks" '
+        awk -v ub="${before% *}" -v kb="${before#* }" -v ua="${after% *}" -v ka="${after#* }" -v t="$ticks" '
             /^finished in/ {r = $4}
             /^requests:/ {n = $8 + 0; failed = $6 + 0; errored = $10 + 0}
             /^status codes:/ {ok = $3 + 0}
             END {
                 if (ok != n) { print "non-2xx answers over HTTP/2" > "/dev/stderr"; exit 1 }
-                u = (au - bu) / t * 1e6 / n; k = (ks - kb) / t * 1e6 / n
+                u = (ua - ub) / t * 1e6 / n; k = (ka - kb) / t * 1e6 / n
                 printf "%.0f %d %.1f %.1f %.1f\n", r, n, u + k, u, k
             }' "$out"
     fi
@@ -195,7 +207,7 @@ row() {
 }
 
 echo
-echo "gateway-rest.sh, $(date -u +%FT%TZ), $(nproc) cores, REPEAT=$REPEAT DURATION=${DURATION}s wrk -t2 -c$CONNECTIONS, h2load -n $H2_REQUESTS -c16 -m16, NICE=$NICE"
+echo "gateway-rest.sh, $(date -u +%FT%TZ), $(nproc) cores, REPEAT=$REPEAT DURATION=${DURATION}s wrk -t2 -c$CONNECTIONS, h2load -n $H2_REQUESTS -c16 -m16, NICE=$NICE, LOOPS=${LOOPS:-default}"
 echo
 echo "| target | req/s (median) | gateway CPU µs/request (median) | of which user / kernel (medians) |"
 echo "|---|---:|---:|---:|"

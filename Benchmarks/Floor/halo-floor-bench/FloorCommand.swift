@@ -6,8 +6,9 @@ import NIOPosix
 import RPC
 import Upstream
 
-/// `halo-floor-bench`: the least any gateway on this stack can cost per request, for
-/// Benchmarks/gateway-floor.sh to put beside halo-gateway and grpc-gateway in one run.
+/// `halo-floor-bench`: the least a gateway built as Halo is (SwiftNIO at the edge, Halo's gRPC
+/// client on nghttp2 upstream) can cost per request, for Benchmarks/gateway-rest.sh to measure
+/// beside halo-gateway and grpc-gateway in the same rounds (and gateway-callgrind.sh to count).
 ///
 /// - `--mode fixed`: SwiftNIO's HTTP/1.1 request decoder and nothing else; every request is
 ///   answered with one preformatted buffer (the same body halo-gateway gives for the get route).
@@ -15,7 +16,7 @@ import Upstream
 /// - `--mode grpc`: the same edge, plus one unary gRPC call per request over Halo's client
 ///   connection (nghttp2) to `--upstream`, whose response message goes back as the body, unread.
 ///   No routing, no authentication, no transcoding, no JSON, no metrics, no log: the floor of a
-///   REST-to-gRPC gateway built on SwiftNIO and nghttp2, as DESIGN.md builds Halo.
+///   REST-to-gRPC gateway built on SwiftNIO and Halo's client connection, as DESIGN.md builds Halo.
 ///
 /// Not product code: it answers any request the same way, and checks nothing a gateway must.
 @main
@@ -66,7 +67,7 @@ struct FloorCommand: AsyncParsableCommand {
     /// One connection to the backend per loop, ready before the first request (mode grpc).
     private func connectUpstreams(
         _ group: MultiThreadedEventLoopGroup
-    ) async throws -> [ObjectIdentifier: NIOLoopBound<Upstream>] {
+    ) async throws -> [ObjectIdentifier: NIOLoopBound<FloorUpstream>] {
         guard self.mode == .grpc else { return [:] }
         guard let endpoint = ClusterConfiguration.Endpoint(self.upstream) else {
             throw ValidationError("upstream must be host:port")
@@ -87,19 +88,30 @@ struct FloorCommand: AsyncParsableCommand {
             return logger
         }()
 
-        var upstreams: [ObjectIdentifier: NIOLoopBound<Upstream>] = [:]
+        var upstreams: [ObjectIdentifier: NIOLoopBound<FloorUpstream>] = [:]
         for loop in group.makeIterator() {
-            let connected = try await loop.submit {
+            let connected = try await loop.flatSubmit {
                 let subchannel = Subchannel(
                     address: socketAddress, authority: endpoint.description, eventLoop: loop,
                     configuration: .defaults, logger: logger)
                 let ready = loop.makePromise(of: Void.self)
-                subchannel.onStateChange = { _, state in if state == .ready { ready.succeed() } }
+                var isReady = false
+                subchannel.onStateChange = { _, state in
+                    guard state == .ready, !isReady else { return }
+                    isReady = true
+                    ready.succeed()
+                }
+                let timeout = loop.scheduleTask(in: .seconds(10)) {
+                    ready.fail(NoConnection(endpoint: endpoint.description))
+                }
                 subchannel.connect()
                 let upstream = NIOLoopBound(
-                    Upstream(subchannel: subchannel, method: method, framedRequest: framed), eventLoop: loop)
-                return ready.futureResult.map { upstream }
-            }.get().get()
+                    FloorUpstream(subchannel: subchannel, method: method, framedRequest: framed), eventLoop: loop)
+                return ready.futureResult.map {
+                    timeout.cancel()
+                    return upstream
+                }
+            }.get()
             upstreams[ObjectIdentifier(loop)] = connected
         }
         return upstreams
@@ -129,7 +141,7 @@ struct FloorCommand: AsyncParsableCommand {
 }
 
 /// One loop's connection to the backend and the call every request makes on it.
-final class Upstream {
+final class FloorUpstream {
     let subchannel: Subchannel
     let method: MethodDescriptor
     let framedRequest: ByteBuffer
@@ -139,4 +151,10 @@ final class Upstream {
         self.method = method
         self.framedRequest = framedRequest
     }
+}
+
+/// The backend did not answer within 10 s (mode grpc): said plainly, without the usage text.
+struct NoConnection: Error, CustomStringConvertible {
+    let endpoint: String
+    var description: String { "no connection to \(self.endpoint) within 10 s" }
 }

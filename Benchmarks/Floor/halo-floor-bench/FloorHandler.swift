@@ -11,7 +11,7 @@ final class FloorHandler: ChannelInboundHandler {
 
     enum Answer {
         case fixed(ByteBuffer)
-        case grpc(Upstream)
+        case grpc(FloorUpstream)
     }
 
     private let answer: Answer
@@ -37,7 +37,7 @@ final class FloorHandler: ChannelInboundHandler {
         }
     }
 
-    private func call(_ upstream: Upstream, context: ChannelHandlerContext) {
+    private func call(_ upstream: FloorUpstream, context: ChannelHandlerContext) {
         let deadline = context.eventLoop.now + .seconds(5)
         upstream.subchannel.unary(upstream.method, request: upstream.framedRequest, deadline: deadline) { result in
             var out = context.channel.allocator.buffer(capacity: 160)
