@@ -83,13 +83,17 @@ services:
 route_defaults: {auth: none, timeout: 5s}
 grpc: {default_auth: none}
 EOC
+# Waits (valgrind starts slowly) until `url` answers, or gives up naming `what`.
+wait_until_answering() {  # url, what
+    for _ in $(seq 600); do curl -sf "$1" >/dev/null 2>&1 && return 0; sleep 0.2; done
+    die "$2 does not answer"
+}
 HALO_LOG_LEVEL=warning valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.%p" \
     "$OUT/halo-gateway" --config "$OUT/gateway.yaml" > "$OUT/gateway.log" 2>&1 &
 gateway_pid=$!
 pids+=("$gateway_pid")
 base="http://127.0.0.1:$gateway_port"
-for _ in $(seq 600); do curl -sf "$base/v1/videos/1" >/dev/null 2>&1 && break; sleep 0.2; done
-curl -sf "$base/v1/videos/1" >/dev/null || die "the gateway does not answer (see $OUT/gateway.log)"
+wait_until_answering "$base/v1/videos/1" "the gateway (see $OUT/gateway.log)"
 if [[ "$FLOOR" == 1 ]]; then
     floor_fixed_port="$(free_port)"
     floor_grpc_port="$(free_port)"
@@ -101,10 +105,8 @@ if [[ "$FLOOR" == 1 ]]; then
         --listen "127.0.0.1:$floor_grpc_port" --upstream "127.0.0.1:$backend_port" > "$OUT/floor-grpc.log" 2>&1 &
     floor_grpc_pid=$!
     pids+=("$floor_grpc_pid")
-    for port in "$floor_fixed_port" "$floor_grpc_port"; do
-        for _ in $(seq 600); do curl -sf "http://127.0.0.1:$port/v1/videos/1" >/dev/null 2>&1 && break; sleep 0.2; done
-        curl -sf "http://127.0.0.1:$port/v1/videos/1" >/dev/null || die "halo-floor-bench on $port does not answer"
-    done
+    wait_until_answering "http://127.0.0.1:$floor_fixed_port/v1/videos/1" "halo-floor-bench --mode fixed"
+    wait_until_answering "http://127.0.0.1:$floor_grpc_port/v1/videos/1" "halo-floor-bench --mode grpc"
 fi
 
 printf '\x00\x00\x00\x00\x02\x08\x01' > "$OUT/getvideo-1.bin"

@@ -87,11 +87,8 @@ wait_http() {
 run_bg "$PEER_DIR/run-backend.sh"
 backend_pid=$!
 sleep 0.5
-if [[ -n "$LOOPS" ]]; then
-    GOMAXPROCS="$LOOPS" run_bg "$PEER_DIR/run-gateway.sh"
-else
-    run_bg "$PEER_DIR/run-gateway.sh"
-fi
+# Go's own default is one thread per core, as nproc counts them.
+GOMAXPROCS="${LOOPS:-$(nproc)}" run_bg "$PEER_DIR/run-gateway.sh"
 peer_pid=$!
 HALO_LOG_LEVEL=warning run_bg "$gateway_bin" --config "$work/gateway.yaml"
 halo_pid=$!
